@@ -1,0 +1,151 @@
+//! Errors that are not rule violations: text that is not a JSON object, and
+//! values that a typed constructor refuses.
+
+use thiserror::Error;
+
+/// The input is not a JSON object, so there is no document to validate.
+///
+/// Rule violations of a well-formed document are [`Violations`](crate::Violations),
+/// not parse errors.
+///
+/// ```
+/// use ownership::Document;
+///
+/// let err = Document::parse(r#"{"association_type": "individual", "1": 100.00"#).unwrap_err();
+/// assert_eq!(err.offset(), 46);
+/// assert_eq!(err.to_string(), "unexpected end of input at byte 46");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("{kind} at byte {offset}")]
+pub struct ParseError {
+    kind: ParseErrorKind,
+    offset: usize,
+}
+
+impl ParseError {
+    pub(crate) fn new(kind: ParseErrorKind, offset: usize) -> Self {
+        ParseError { kind, offset }
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ParseErrorKind {
+        &self.kind
+    }
+
+    /// The byte offset in the input where it went wrong.
+    pub fn offset(&self) -> usize {
+        self.offset
+    }
+
+    /// A stable snake_case code for the error, for machine-readable output.
+    ///
+    /// A value that is valid JSON but not an object gives `not_an_object`; any
+    /// other parse error gives `malformed_json`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ParseErrorKind::NotAnObject(_) => "not_an_object",
+            _ => "malformed_json",
+        }
+    }
+}
+
+/// The kinds of [`ParseError`].
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ParseErrorKind {
+    /// The input is empty or only whitespace.
+    #[error("empty input")]
+    Empty,
+    /// The input is not valid UTF-8.
+    #[error("invalid UTF-8")]
+    InvalidUtf8,
+    /// The input starts with a UTF-8 byte-order mark, which JSON forbids.
+    #[error("byte-order mark before the document")]
+    ByteOrderMark,
+    /// The input ends inside a value.
+    #[error("unexpected end of input")]
+    UnexpectedEnd,
+    /// A character that JSON does not allow here.
+    #[error("unexpected character {0:?}")]
+    UnexpectedCharacter(char),
+    /// A number that does not follow JSON's grammar (`01`, `1.`, `NaN`, …).
+    #[error("invalid number")]
+    InvalidNumber,
+    /// A backslash escape that JSON does not define.
+    #[error("invalid escape in string")]
+    InvalidEscape,
+    /// A `\u` escape for half of a UTF-16 surrogate pair without its other half.
+    #[error("unpaired surrogate in string escape")]
+    LoneSurrogate,
+    /// A raw control character (below U+0020) inside a string.
+    #[error("control character in string")]
+    ControlCharacterInString,
+    /// Something follows the document.
+    #[error("trailing characters after the document")]
+    TrailingCharacters,
+    /// Valid JSON, but not an object; names what was found (`an array`, …).
+    #[error("expected a JSON object, found {0}")]
+    NotAnObject(&'static str),
+    /// A `serde_json::Value` or deserializer gave something that cannot be a document.
+    #[error("{0}")]
+    Custom(String),
+}
+
+/// A value that a typed constructor refuses.
+///
+/// ```
+/// use ownership::{ModelError, OwnerId, Share, TenantsInCommon};
+///
+/// let a = OwnerId::new(1)?;
+/// let half = Share::from_basis_points(5000)?;
+/// let err = TenantsInCommon::new([(a, half), (a, half)]).unwrap_err();
+/// assert_eq!(err, ModelError::DuplicateOwner(a));
+/// # Ok::<(), ModelError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ModelError {
+    /// An owner id that is not a positive `BIGINT` in canonical form.
+    #[error("invalid owner id {0:?}: expected a positive integer without sign or leading zeros, at most 9223372036854775807")]
+    InvalidOwnerId(String),
+    /// A share that is not a whole number of hundredths in `0..=100`.
+    #[error(
+        "invalid share {0:?}: expected a percentage from 0.00 to 100.00 with at most two decimals"
+    )]
+    InvalidShare(String),
+    /// The same owner appears twice.
+    #[error("owner {0} appears more than once")]
+    DuplicateOwner(crate::OwnerId),
+    /// Fewer owners than the kind of ownership needs.
+    #[error("{kind} needs at least {min} owners, got {got}")]
+    TooFewOwners {
+        /// `tenants_in_common` or `joint_ownership`.
+        kind: &'static str,
+        /// The minimum.
+        min: usize,
+        /// How many were given.
+        got: usize,
+    },
+    /// A tenant in common with a zero share.
+    #[error("owner {0} has a zero share; every tenant in common needs a positive share")]
+    ZeroShare(crate::OwnerId),
+    /// A metadata key that is reserved (an owner key, `association_type`,
+    /// `joint_owners`) or already present.
+    #[error("{0:?} cannot be added as metadata: it is reserved or already present")]
+    ReservedKey(String),
+    /// Shares of tenants in common that do not total exactly 100.00.
+    #[error("shares total {0}, expected exactly 100.00")]
+    TotalNot100(rust_decimal::Decimal),
+}
+
+/// Reading a typed [`Ownership`](crate::Ownership) from text failed: either the
+/// text is not a JSON object, or the document breaks the strict rules.
+#[derive(Clone, Debug, Error)]
+pub enum ReadError {
+    /// The text is not a JSON object.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The document breaks the rules; every violation is listed.
+    #[error(transparent)]
+    Invalid(#[from] crate::Violations),
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod document;
+mod error;
+mod ownership;
+pub mod rules;
+mod share;
+mod wire;
+
+pub use document::Document;
+pub use error::{ModelError, ParseError, ParseErrorKind, ReadError};
+pub use ownership::{AssociationType, JointOwnership, Ownership, TenantsInCommon};
+pub use rules::{Limits, Rules, Violation, ViolationCode, Violations};
+pub use share::{OwnerId, Share};

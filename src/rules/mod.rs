@@ -1,0 +1,127 @@
+//! The two rule sets: [`Rules::Strict`] for new writes and [`Rules::Seed`],
+//! which reproduces the legacy database CHECK verdict for verdict.
+
+use std::borrow::Cow;
+
+use crate::document::Document;
+use crate::wire::parser::{unescape, Entry};
+
+pub(crate) mod seed;
+pub(crate) mod strict;
+mod violation;
+
+pub use violation::{Violation, ViolationCode, Violations};
+
+/// Which rules a document is checked against.
+///
+/// ```
+/// use ownership::{Document, Rules};
+///
+/// // A legacy row: the seed's CHECK lets a NULL association_type through.
+/// let legacy = Document::parse(r#"{"association_type": null}"#)?;
+/// assert!(legacy.validate(Rules::Seed).is_ok());
+/// assert!(legacy.validate(Rules::Strict).is_err());
+/// # Ok::<(), ownership::ParseError>(())
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Rules {
+    /// The rule for new writes (DESIGN.md §2 "strict"): exact shares, totals
+    /// of exactly 100.00, canonical owner ids, no loopholes.
+    #[default]
+    Strict,
+    /// The legacy `client_products` CHECK (`valid_product_ownership_details_precise`
+    /// with `validate_ownership_percentages_precise`), verdict for verdict,
+    /// quirks included: rounding half away from zero, the 99.99..=100.01
+    /// window, and a NULL `association_type` passing.
+    Seed,
+}
+
+impl Rules {
+    /// `strict` or `seed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rules::Strict => "strict",
+            Rules::Seed => "seed",
+        }
+    }
+}
+
+impl std::str::FromStr for Rules {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "strict" => Ok(Rules::Strict),
+            "seed" => Ok(Rules::Seed),
+            other => Err(format!("unknown rules {other:?}: expected strict or seed")),
+        }
+    }
+}
+
+/// Size limits for the strict rules; exceeding one is a violation
+/// (`document_too_large`, `too_many_owners`).
+///
+/// The defaults hold any real product comfortably (10,000 owners is also the
+/// most an equal split supports) while keeping one document's cost bounded.
+///
+/// ```
+/// use ownership::{Document, Limits, Rules};
+///
+/// let doc = Document::parse(r#"{"association_type":"tenants_in_common","1":50.00,"2":50.00}"#)?;
+/// let tight = Limits { max_owners: 1, ..Limits::default() };
+/// let err = doc.validate_with(Rules::Strict, &tight).unwrap_err();
+/// assert!(err.codes().any(|c| c == "too_many_owners"));
+/// # Ok::<(), ownership::ParseError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Limits {
+    /// Largest document text in bytes. Default: 524,288 (512 KiB).
+    pub max_bytes: usize,
+    /// Most owners (owner keys, or `joint_owners` elements). Default: 10,000.
+    pub max_owners: usize,
+}
+
+impl Limits {
+    /// The default limits.
+    pub const DEFAULT: Limits = Limits {
+        max_bytes: 512 * 1024,
+        max_owners: 10_000,
+    };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::DEFAULT
+    }
+}
+
+/// The entries PostgreSQL's `jsonb` would keep: for a repeated key, the last.
+pub(crate) fn effective(doc: &Document) -> impl Iterator<Item = &Entry> + '_ {
+    let superseded = doc.superseded();
+    doc.raw_entries()
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| superseded.as_ref().map_or(true, |s| !s[*i]))
+        .map(|(_, e)| e)
+}
+
+/// The value of a JSON string literal (with its quotes).
+pub(crate) fn string_value(raw: &str) -> Cow<'_, str> {
+    let body = &raw[1..raw.len() - 1];
+    if body.contains('\\') {
+        Cow::Owned(unescape(body.as_bytes()))
+    } else {
+        Cow::Borrowed(body)
+    }
+}
+
+/// Short text for a value in a message: the raw JSON, cut at 40 characters.
+pub(crate) fn shown(raw: &str) -> String {
+    let mut chars = raw.chars();
+    let head: String = chars.by_ref().take(40).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}

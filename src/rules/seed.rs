@@ -1,0 +1,135 @@
+//! The seed rules: what PostgreSQL decides for the legacy `client_products`
+//! CHECK. Accept means the CHECK expression is TRUE or NULL; reject means it
+//! is FALSE or raises an error. Each violation names the clause that fails.
+
+use crate::document::{is_owner_key, ASSOCIATION_TYPE, JOINT_OWNERS};
+use crate::rules::{effective, shown, string_value, Violation, ViolationCode as C, Violations};
+use crate::wire::number::hundredths;
+use crate::wire::parser::{Kind, Parser};
+use crate::{AssociationType, Document};
+
+pub(crate) fn check(doc: &Document) -> Result<(), Violations> {
+    let mut out = Vec::new();
+    let entry = |key: &str| effective(doc).find(|e| doc.key(e) == key);
+    let Some(assoc) = entry(ASSOCIATION_TYPE) else {
+        out.push(Violation::new(
+            C::MissingAssociationType,
+            ASSOCIATION_TYPE,
+            "no association_type key",
+        ));
+        return Err(Violations(out));
+    };
+    let kind = match assoc.kind {
+        // `d->>'association_type'` is SQL NULL, so the IN (...) is NULL and the
+        // function returns TRUE: the whole CHECK is NULL, which passes.
+        Kind::Null => return Ok(()),
+        Kind::String => AssociationType::from_wire(&string_value(doc.raw(assoc))),
+        _ => None,
+    };
+    let Some(kind) = kind else {
+        out.push(Violation::new(
+            C::InvalidAssociationType,
+            ASSOCIATION_TYPE,
+            format!(
+                "association_type {} is not individual, tenants_in_common or joint_ownership",
+                shown(doc.raw(assoc))
+            ),
+        ));
+        return Err(Violations(out));
+    };
+    let owners = || effective(doc).filter(|e| is_owner_key(doc.key(e)));
+    match kind {
+        AssociationType::TenantsInCommon => {
+            let (mut count, mut total, mut bad) = (0usize, 0u64, false);
+            for e in owners() {
+                count += 1;
+                let key = doc.key(e);
+                let raw = doc.raw(e);
+                let Some(h) = (e.kind == Kind::Number)
+                    .then(|| hundredths(raw.as_bytes()))
+                    .flatten()
+                else {
+                    bad = true;
+                    out.push(Violation::new(
+                        C::ShareNotANumber,
+                        key,
+                        format!(
+                            "share of owner {key:?} is {}, which cannot be cast to numeric",
+                            e.kind.name()
+                        ),
+                    ));
+                    continue;
+                };
+                match h.value {
+                    _ if h.rounded_negative() => {
+                        bad = true;
+                        out.push(Violation::new(
+                            C::ShareNegative,
+                            key,
+                            format!("share of owner {key:?} is {}, below 0 after rounding to 2 decimals", shown(raw)),
+                        ));
+                    }
+                    Some(v) if v <= 10_000 => total += u64::from(v),
+                    _ => {
+                        bad = true;
+                        out.push(Violation::new(
+                            C::ShareAbove100,
+                            key,
+                            format!("share of owner {key:?} is {}, above 100 after rounding to 2 decimals", shown(raw)),
+                        ));
+                    }
+                }
+            }
+            if count == 0 {
+                out.push(Violation::new(
+                    C::TooFewOwners,
+                    "",
+                    "tenants in common without any owner key",
+                ));
+            } else if !bad && !(9_999..=10_001).contains(&total) {
+                out.push(Violation::new(
+                    C::TotalNot100,
+                    "",
+                    format!(
+                        "shares total {}.{:02}, outside the tolerated 99.99 to 100.01",
+                        total / 100,
+                        total % 100
+                    ),
+                ));
+            }
+        }
+        AssociationType::JointOwnership => match entry(JOINT_OWNERS) {
+            None => out.push(Violation::new(
+                C::MissingJointOwners,
+                JOINT_OWNERS,
+                "joint ownership without a joint_owners key",
+            )),
+            Some(e) if e.kind != Kind::Array => out.push(Violation::new(
+                C::JointOwnersNotArray,
+                JOINT_OWNERS,
+                format!("joint_owners is {}, expected an array", e.kind.name()),
+            )),
+            Some(e) => {
+                let n = Parser::array_elements(doc.raw(e)).len();
+                if n < 2 {
+                    out.push(Violation::new(
+                        C::TooFewOwners,
+                        JOINT_OWNERS,
+                        format!("joint_owners has {n} element(s), needs at least 2"),
+                    ));
+                }
+            }
+        },
+        AssociationType::Individual => {
+            let n = owners().count();
+            if n > 1 {
+                out.push(Violation::new(
+                    C::IndividualOwnerCount,
+                    "",
+                    format!("individual ownership with {n} owner keys, at most 1 allowed"),
+                ));
+            }
+        }
+    }
+    Violations::from_vec(out).map_or(Ok(()), Err)
+}
