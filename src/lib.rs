@@ -14,3 +14,5 @@ pub use error::{ModelError, ParseError, ParseErrorKind, ReadError};
 pub use ownership::{AssociationType, JointOwnership, Ownership, TenantsInCommon};
 pub use rules::{Limits, Rules, Violation, ViolationCode, Violations};
 pub use share::{OwnerId, Share};
+pub mod apportion;
+pub mod split;

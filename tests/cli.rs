@@ -12,7 +12,9 @@ fn run(args: &[&str], stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("the ownership binary runs");
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    // The tool may exit (a usage error) before reading its input: a broken
+    // pipe here is expected then, and the exit status tells the story.
+    let _ = child.stdin.take().unwrap().write_all(stdin);
     child.wait_with_output().unwrap()
 }
 
@@ -155,4 +157,93 @@ fn the_shipped_example_file_gives_the_documented_verdicts() {
             (11, false)
         ]
     );
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[test]
+fn split_prints_the_canonical_document() {
+    let out = run(&["split", "3"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "{\"association_type\":\"tenants_in_common\",\"1\":33.33,\"2\":33.33,\"3\":33.34}\n"
+    );
+    let out = run(&["split", "1"], b"");
+    assert_eq!(
+        stdout(&out),
+        "{\"association_type\":\"individual\",\"1\":100.00}\n"
+    );
+    // With --owners the extra point goes to the last owner given, and N may be omitted.
+    let out = run(&["split", "--owners", "30,10,20"], b"");
+    assert_eq!(
+        stdout(&out),
+        "{\"association_type\":\"tenants_in_common\",\"10\":33.33,\"20\":33.34,\"30\":33.33}\n"
+    );
+    let out = run(&["split", "6", "--policy", "seed"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).ends_with("\"5\":16.67,\"6\":16.65}\n"));
+}
+
+#[test]
+fn split_refuses_bad_requests_with_exit_2() {
+    for args in [
+        &["split", "0"][..],
+        &["split", "10001"],
+        &["split", "--owners", "1,2,1"],
+        &["split", "155", "--policy", "seed"],
+        &["split", "--owners", "1,abc"],
+        &["split", "2", "--owners", "1,2,3"],
+        &["split"],
+    ] {
+        let out = run(args, b"");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+    let out = run(&["split", "155", "--policy", "seed"], b"");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("155"));
+}
+
+#[test]
+fn apportion_prints_parts_in_owner_order() {
+    let doc = br#"{"association_type": "tenants_in_common", "3": 33.34, "1": 33.33, "2": 33.33}"#;
+    let out = run(&["apportion", "--amount", "1000.00"], doc);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "[{\"owner\":1,\"amount\":\"333.30\"},{\"owner\":2,\"amount\":\"333.30\"},{\"owner\":3,\"amount\":\"333.40\"}]\n"
+    );
+    let out = run(
+        &["apportion", "--amount", "-1", "--decimals", "0", "-"],
+        doc,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stdout(&out),
+        "[{\"owner\":1,\"amount\":\"0\"},{\"owner\":2,\"amount\":\"0\"},{\"owner\":3,\"amount\":\"-1\"}]\n"
+    );
+}
+
+#[test]
+fn apportion_exit_codes() {
+    let bad = br#"{"association_type": "tenants_in_common", "1": 50, "2": 60}"#;
+    let out = run(&["apportion", "--amount", "10"], bad);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("total_not_100"));
+    let out = run(&["apportion", "--amount", "10"], b"not json");
+    assert_eq!(out.status.code(), Some(1));
+    let good = br#"{"association_type": "individual", "1": 100}"#;
+    for args in [
+        &["apportion", "--amount", "1.001"][..],
+        &["apportion", "--amount", "ten"],
+        &["apportion"],
+        &["apportion", "--amount", "1", "--decimals", "40"],
+    ] {
+        let out = run(args, good);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
 }

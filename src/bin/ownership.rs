@@ -1,12 +1,13 @@
 //! The `ownership` command-line tool: a thin layer over the library.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ownership::{Document, Rules};
+use ownership::split::{equal_split, SplitPolicy};
+use ownership::{Document, OwnerId, Rules};
 use serde_json::json;
 
 #[derive(Parser)]
@@ -35,6 +36,48 @@ enum Command {
         /// Input file; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+    /// Split 100 % equally among N owners and print the canonical document.
+    ///
+    /// Owners default to 1..=N; with --owners, N may be omitted.
+    Split {
+        /// The number of owners (1..=10000).
+        n: Option<usize>,
+        /// How the remainder is distributed.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Balanced)]
+        policy: PolicyArg,
+        /// The owner ids, in order (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        owners: Option<Vec<String>>,
+    },
+    /// Apportion an amount among the owners of one ownership document.
+    ///
+    /// Prints [{"owner":ID,"amount":"…"},…] in owner order. Exit status: 1 if
+    /// the document is invalid (violations on stderr), 2 on a usage error.
+    Apportion {
+        /// The amount, e.g. 1000.00 or -250 (a liability).
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+        /// Decimal places of the currency's minor unit.
+        #[arg(long, default_value_t = 2)]
+        decimals: u32,
+        /// The document; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PolicyArg {
+    Balanced,
+    Seed,
+}
+
+impl From<PolicyArg> for SplitPolicy {
+    fn from(p: PolicyArg) -> SplitPolicy {
+        match p {
+            PolicyArg::Balanced => SplitPolicy::Balanced,
+            PolicyArg::Seed => SplitPolicy::Seed,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -65,6 +108,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate { rules, file } => validate(rules.into(), file),
+        Command::Split { n, policy, owners } => split(n, policy.into(), owners),
+        Command::Apportion {
+            amount,
+            decimals,
+            file,
+        } => apportion(&amount, decimals, file),
     };
     match result {
         Ok(code) => code,
@@ -132,4 +181,70 @@ fn validate(rules: Rules, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn split(
+    n: Option<usize>,
+    policy: SplitPolicy,
+    owners: Option<Vec<String>>,
+) -> Result<ExitCode, Fatal> {
+    let owners: Vec<OwnerId> = match (n, owners) {
+        (None, None) => return Err(Fatal("give the number of owners N, or --owners".into())),
+        (Some(n), None) => {
+            if n > ownership::split::MAX_SPLIT_OWNERS {
+                return Err(Fatal(format!(
+                    "cannot split among {n} owners: at most 10000"
+                )));
+            }
+            (1..=n as i64)
+                .map(|i| OwnerId::new(i).expect("positive"))
+                .collect()
+        }
+        (n, Some(list)) => {
+            let ids = list
+                .iter()
+                .map(|s| s.trim().parse::<OwnerId>())
+                .collect::<Result<Vec<_>, _>>()?;
+            if let Some(n) = n.filter(|&n| n != ids.len()) {
+                return Err(Fatal(format!(
+                    "N is {n} but --owners lists {} owners",
+                    ids.len()
+                )));
+            }
+            ids
+        }
+    };
+    let ownership = equal_split(&owners, policy)?;
+    println!("{ownership}");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
+    let amount = rust_decimal::Decimal::from_str_exact(amount.trim())
+        .map_err(|e| Fatal(format!("invalid amount {amount:?}: {e}")))?;
+    let mut text = Vec::new();
+    open_input(file)?
+        .read_to_end(&mut text)
+        .map_err(|e| Fatal(format!("cannot read input: {e}")))?;
+    let ownership = match Document::from_slice(&text).map(|d| d.to_ownership()) {
+        Ok(Ok(o)) => o,
+        Ok(Err(violations)) => {
+            for v in &violations {
+                eprintln!("ownership: {v}");
+            }
+            return Ok(ExitCode::from(1));
+        }
+        Err(e) => {
+            eprintln!("ownership: {}: {e}", e.code());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let parts = ownership::apportion::apportion(amount, &ownership, decimals)?;
+    // Written by hand: the documented member order is owner, then amount.
+    let out: Vec<String> = parts
+        .iter()
+        .map(|(o, a)| format!(r#"{{"owner":{o},"amount":"{a}"}}"#))
+        .collect();
+    println!("[{}]", out.join(","));
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,117 @@
+//! Apportioning a money amount among the owners of an [`Ownership`], to the
+//! minor unit, so that the parts add up to the amount exactly.
+
+use rust_decimal::Decimal;
+use thiserror::Error;
+
+use crate::{OwnerId, Ownership};
+
+/// The most decimal places [`apportion`] accepts (rust_decimal's maximum scale).
+pub const MAX_DECIMALS: u32 = 28;
+
+/// Why an amount could not be apportioned.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ApportionError {
+    /// The amount has more decimal places than requested; it is never rounded.
+    #[error("amount {amount} has more than {decimals} decimal places")]
+    TooPrecise {
+        /// The amount given.
+        amount: Decimal,
+        /// The decimal places requested.
+        decimals: u32,
+    },
+    /// More decimal places than [`MAX_DECIMALS`].
+    #[error("{0} decimal places requested, at most 28 are supported")]
+    DecimalsOutOfRange(u32),
+    /// The amount in minor units is too large to apportion exactly.
+    #[error("amount {0} is too large to apportion at this precision")]
+    Overflow(Decimal),
+}
+
+/// Splits `amount` among the owners of `ownership`, to `decimals` places.
+///
+/// - The parts add up to `amount` exactly, and each is within one minor unit
+///   (`10^-decimals`) of the exact pro-rata value `amount × share / 100`.
+/// - Minor units left over after rounding every part down go, one each, to
+///   the owners with the largest remainders; ties go to the earlier owner.
+/// - Tenants in common are weighted by their shares, joint owners equally; an
+///   individual gets everything.
+/// - A negative amount (a liability) gives exactly the negated parts of the
+///   positive amount; zero gives zeros.
+///
+/// Parts are returned in the ownership's owner order
+/// ([`Ownership::owners`]), each with scale `decimals`.
+///
+/// ```
+/// use ownership::apportion::apportion;
+/// use ownership::Ownership;
+/// use rust_decimal::Decimal;
+///
+/// let o = Ownership::parse(
+///     r#"{"association_type":"tenants_in_common","1":33.33,"2":33.33,"3":33.34}"#,
+/// )?;
+/// let parts = apportion(Decimal::new(100000, 2), &o, 2)?; // 1000.00
+/// let amounts: Vec<String> = parts.iter().map(|(_, a)| a.to_string()).collect();
+/// assert_eq!(amounts, ["333.30", "333.30", "333.40"]);
+///
+/// // Never a silent rounding of the input.
+/// assert!(apportion(Decimal::new(1001, 3), &o, 2).is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn apportion(
+    amount: Decimal,
+    ownership: &Ownership,
+    decimals: u32,
+) -> Result<Vec<(OwnerId, Decimal)>, ApportionError> {
+    if decimals > MAX_DECIMALS {
+        return Err(ApportionError::DecimalsOutOfRange(decimals));
+    }
+    let normalized = amount.normalize();
+    if normalized.scale() > decimals {
+        return Err(ApportionError::TooPrecise { amount, decimals });
+    }
+    let overflow = || ApportionError::Overflow(amount);
+    let units: i128 = 10i128
+        .checked_pow(decimals - normalized.scale())
+        .and_then(|f| normalized.mantissa().checked_mul(f))
+        .ok_or_else(overflow)?;
+    let negative = units < 0;
+    let total = units.unsigned_abs();
+
+    let weight = |i: usize| -> u128 {
+        match ownership {
+            Ownership::TenantsInCommon(t) => u128::from(t.shares()[i].1.basis_points()),
+            _ => 1,
+        }
+    };
+    let n = ownership.len();
+    let weights_sum: u128 = (0..n).map(weight).sum();
+    let mut parts: Vec<(OwnerId, Decimal)> = Vec::with_capacity(n);
+    let mut remainders: Vec<(u128, usize)> = Vec::with_capacity(n);
+    let mut floors: Vec<u128> = Vec::with_capacity(n);
+    let mut given: u128 = 0;
+    for i in 0..n {
+        let scaled = total.checked_mul(weight(i)).ok_or_else(overflow)?;
+        let floor = scaled / weights_sum;
+        given += floor;
+        floors.push(floor);
+        remainders.push((scaled % weights_sum, i));
+    }
+    // Fewer than n units are left: one each to the largest remainders.
+    let left = (total - given) as usize;
+    let by_remainder = |a: &(u128, usize), b: &(u128, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if left > 0 && left < n {
+        remainders.select_nth_unstable_by(left - 1, by_remainder);
+    }
+    for &(_, i) in remainders.iter().take(left) {
+        floors[i] += 1;
+    }
+    for (owner, units) in ownership.owners().zip(floors) {
+        let signed = i128::try_from(units).map_err(|_| overflow())?;
+        let signed = if negative { -signed } else { signed };
+        let part = Decimal::try_from_i128_with_scale(signed, decimals).map_err(|_| overflow())?;
+        parts.push((owner, part));
+    }
+    Ok(parts)
+}
