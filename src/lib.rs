@@ -15,4 +15,7 @@ pub use ownership::{AssociationType, JointOwnership, Ownership, TenantsInCommon}
 pub use rules::{Limits, Rules, Violation, ViolationCode, Violations};
 pub use share::{OwnerId, Share};
 pub mod apportion;
+#[cfg(feature = "postgres")]
+pub mod pg;
 pub mod split;
+pub mod sql;

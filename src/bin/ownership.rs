@@ -49,6 +49,9 @@ enum Command {
         #[arg(long, value_delimiter = ',')]
         owners: Option<Vec<String>>,
     },
+    /// Print the shipped SQL: the strict CHECK functions, then the ALTER TABLE
+    /// that puts them on client_products.ownership_details (commented out).
+    Sql,
     /// Apportion an amount among the owners of one ownership document.
     ///
     /// Prints [{"owner":ID,"amount":"…"},…] in owner order. Exit status: 1 if
@@ -109,6 +112,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { rules, file } => validate(rules.into(), file),
         Command::Split { n, policy, owners } => split(n, policy.into(), owners),
+        Command::Sql => {
+            print!("{}", ownership::sql::STRICT_FUNCTIONS);
+            println!(
+                "\n-- To enforce the strict rules on the portal's table:\n-- {}",
+                ownership::sql::CHECK_CONSTRAINT
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Apportion {
             amount,
             decimals,

@@ -1,0 +1,142 @@
+//! PostgreSQL integration (feature `postgres`).
+//!
+//! | Rust | PostgreSQL |
+//! | --- | --- |
+//! | [`Document`] | `jsonb`, `json` (any object; exact text sent and received) |
+//! | [`Ownership`] | `jsonb`, `json` (canonical form; decoding applies the strict rules) |
+//! | [`Share`] | `numeric` (exact; decoding refuses more than two decimals or a value outside 0..=100) |
+//!
+//! The shipped CHECK functions are in [`SQL`]; [`install`] runs them.
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use ownership::{Document, Ownership, OwnerId};
+//!
+//! let mut client = postgres::Client::connect("host=/run/postgresql user=postgres", postgres::NoTls)?;
+//! ownership::pg::install(&mut client)?;
+//! let o = Ownership::individual(OwnerId::new(123)?);
+//! client.execute("UPDATE client_products SET ownership_details = $1 WHERE id = 1", &[&o])?;
+//! let row = client.query_one("SELECT ownership_details FROM client_products WHERE id = 1", &[])?;
+//! let back: Ownership = row.get(0); // errors if the stored row breaks the strict rules
+//! let raw: Document = row.get(0); // always works for an object, metadata kept
+//! # Ok(()) }
+//! ```
+
+use std::error::Error;
+
+use bytes::{BufMut, BytesMut};
+use postgres_types::{accepts, to_sql_checked, FromSql, IsNull, ToSql, Type};
+use rust_decimal::Decimal;
+
+use crate::{Document, Ownership, Share};
+
+pub mod server;
+
+pub use crate::sql::{CHECK_CONSTRAINT, STRICT_FUNCTIONS as SQL};
+
+/// Installs (or replaces) the shipped functions in the current schema.
+pub fn install(client: &mut impl postgres::GenericClient) -> Result<(), postgres::Error> {
+    client.batch_execute(SQL)
+}
+
+type BoxError = Box<dyn Error + Sync + Send>;
+
+/// The JSON text of a `json` or `jsonb` value. In the binary format `jsonb`
+/// is a version byte (only version 1 exists) followed by the JSON text; `json`
+/// is the text alone.
+fn json_text<'a>(ty: &Type, raw: &'a [u8]) -> Result<&'a [u8], BoxError> {
+    if *ty == Type::JSONB {
+        match raw.split_first() {
+            Some((1, text)) => Ok(text),
+            Some((v, _)) => {
+                Err(format!("unsupported jsonb binary format version {v} (expected 1)").into())
+            }
+            None => Err("empty jsonb value".into()),
+        }
+    } else {
+        Ok(raw)
+    }
+}
+
+fn write_json(ty: &Type, text: &str, out: &mut BytesMut) -> IsNull {
+    if *ty == Type::JSONB {
+        out.put_u8(1);
+    }
+    out.put_slice(text.as_bytes());
+    IsNull::No
+}
+
+impl<'a> FromSql<'a> for Document {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(Document::from_slice(json_text(ty, raw)?)?)
+    }
+
+    accepts!(JSON, JSONB);
+}
+
+impl ToSql for Document {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        Ok(write_json(ty, self.as_str(), out))
+    }
+
+    accepts!(JSON, JSONB);
+    to_sql_checked!();
+}
+
+/// Decoding applies the strict rules: a stored row that breaks them is an
+/// error carrying the [`Violations`](crate::Violations). Read such rows as
+/// [`Document`] instead.
+impl<'a> FromSql<'a> for Ownership {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        let doc = Document::from_sql(ty, raw)?;
+        Ok(doc.to_ownership()?)
+    }
+
+    accepts!(JSON, JSONB);
+}
+
+impl ToSql for Ownership {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        Ok(write_json(ty, &self.to_json(), out))
+    }
+
+    accepts!(JSON, JSONB);
+    to_sql_checked!();
+}
+
+impl<'a> FromSql<'a> for Share {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        Ok(Share::from_decimal(Decimal::from_sql(ty, raw)?)?)
+    }
+
+    accepts!(NUMERIC);
+}
+
+/// Written by hand so that the scale is always 2 (`0.00`, `100.00`), which a
+/// general decimal encoder drops for zero.
+impl ToSql for Share {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
+        // NUMERIC binary format: ndigits, weight, sign, dscale (all 16-bit),
+        // then base-10000 digits, most significant first, with weight the
+        // power of 10000 of the first digit.
+        let bp = self.basis_points();
+        let (whole, frac) = (bp / 100, (bp % 100) * 100);
+        let (digits, weight): (&[u16], i16) = match (whole, frac) {
+            (0, 0) => (&[], 0),
+            (0, f) => (&[f][..], -1),
+            (w, 0) => (&[w][..], 0),
+            (w, f) => (&[w, f][..], 0),
+        };
+        out.put_i16(digits.len() as i16);
+        out.put_i16(weight);
+        out.put_u16(0); // positive
+        out.put_u16(2); // display scale
+        for &d in digits {
+            out.put_u16(d);
+        }
+        Ok(IsNull::No)
+    }
+
+    accepts!(NUMERIC);
+    to_sql_checked!();
+}
