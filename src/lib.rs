@@ -16,6 +16,8 @@ pub use rules::{Limits, Rules, Violation, ViolationCode, Violations};
 pub use share::{OwnerId, Share};
 pub mod apportion;
 #[cfg(feature = "postgres")]
+pub mod migrate;
+#[cfg(feature = "postgres")]
 pub mod pg;
 pub mod split;
 pub mod sql;

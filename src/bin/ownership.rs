@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use ownership::migrate::{MigrateOptions, Tables};
 use ownership::split::{equal_split, SplitPolicy};
 use ownership::{Document, OwnerId, Rules};
 use serde_json::json;
@@ -52,6 +53,54 @@ enum Command {
     /// Print the shipped SQL: the strict CHECK functions, then the ALTER TABLE
     /// that puts them on client_products.ownership_details (commented out).
     Sql,
+    /// Migrate product_owner_products rows into client_products.ownership_details.
+    ///
+    /// One transaction (writers locked out while it runs); nothing is written
+    /// on any error or with --dry-run. Exit status: 0 on success, 2 on any
+    /// error.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// How 100 % is split among two or more owners.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Balanced)]
+        policy: PolicyArg,
+        /// Plan and count everything, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Reconcile every product's ownership_details with the link table.
+    ///
+    /// Exit status: 0 when everything reconciles, 1 when anything does not
+    /// (the first mismatches are listed), 2 on errors.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The split policy the migration used.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Balanced)]
+        policy: PolicyArg,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Start a throwaway PostgreSQL, create the legacy tables with synthetic
+    /// products, run migrate and verify, print both summaries, tear it down.
+    Demo {
+        /// How many products to create.
+        #[arg(long, default_value_t = 100_000)]
+        products: u64,
+        /// The split policy.
+        #[arg(long, value_enum, default_value_t = PolicyArg::Balanced)]
+        policy: PolicyArg,
+        /// No progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Apportion an amount among the owners of one ownership document.
     ///
     /// Prints [{"owner":ID,"amount":"…"},…] in owner order. Exit status: 1 if
@@ -66,6 +115,43 @@ enum Command {
         /// The document; `-` or nothing reads standard input.
         file: Option<PathBuf>,
     },
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    /// The database, as a URL (postgres://user@host/db) or key=value string.
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// The products table (may be schema-qualified).
+    #[arg(long, default_value = "client_products")]
+    products_table: String,
+    /// The link table read by the migration.
+    #[arg(long, default_value = "product_owner_products")]
+    links_table: String,
+}
+
+impl DbArgs {
+    fn options(&self, policy: SplitPolicy) -> MigrateOptions {
+        MigrateOptions {
+            policy,
+            tables: Tables {
+                products: self.products_table.clone(),
+                links: self.links_table.clone(),
+            },
+            ..MigrateOptions::default()
+        }
+    }
+
+    fn connect(&self) -> Result<postgres::Client, Fatal> {
+        let mut config: postgres::Config = self
+            .database_url
+            .parse()
+            .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;
+        config.application_name("ownership");
+        config
+            .connect(postgres::NoTls)
+            .map_err(|e| Fatal(format!("cannot connect to the database: {e}")))
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -125,6 +211,28 @@ fn main() -> ExitCode {
             decimals,
             file,
         } => apportion(&amount, decimals, file),
+        Command::Migrate {
+            db,
+            policy,
+            dry_run,
+            report,
+            quiet,
+        } => {
+            let mut options = db.options(policy.into());
+            options.dry_run = dry_run;
+            db.connect()
+                .and_then(|mut client| run_migrate(&mut client, &options, report, quiet))
+        }
+        Command::Verify { db, policy, report } => {
+            let options = db.options(policy.into());
+            db.connect()
+                .and_then(|mut client| run_verify(&mut client, &options, report))
+        }
+        Command::Demo {
+            products,
+            policy,
+            quiet,
+        } => demo(products, policy.into(), quiet),
     };
     match result {
         Ok(code) => code,
@@ -258,4 +366,94 @@ fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitC
         .collect();
     println!("[{}]", out.join(","));
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_report(path: Option<PathBuf>, json: serde_json::Value) -> Result<(), Fatal> {
+    if let Some(path) = path {
+        let text = serde_json::to_string_pretty(&json)? + "\n";
+        std::fs::write(&path, text)
+            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
+}
+
+fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
+    use std::io::IsTerminal;
+    if quiet || !io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} planning {pos}/{len} products [{bar:40}] {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+fn run_migrate(
+    client: &mut postgres::Client,
+    options: &MigrateOptions,
+    report: Option<PathBuf>,
+    quiet: bool,
+) -> Result<ExitCode, Fatal> {
+    let bar = progress_bar(quiet);
+    let result = ownership::migrate::migrate(client, options, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let summary = result?;
+    print!("{}", summary.summary());
+    write_report(report, summary.to_json())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_verify(
+    client: &mut postgres::Client,
+    options: &MigrateOptions,
+    report: Option<PathBuf>,
+) -> Result<ExitCode, Fatal> {
+    let summary = ownership::migrate::verify(client, options)?;
+    print!("{}", summary.summary());
+    write_report(report, summary.to_json())?;
+    Ok(if summary.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fatal> {
+    use ownership::migrate::demo::{load, Synthetic};
+    use ownership::pg::server::TempServer;
+
+    eprintln!("ownership demo: starting a throwaway PostgreSQL server");
+    let server = TempServer::start()?;
+    let mut client = server.create_database("ownership_demo")?;
+    eprintln!("ownership demo: creating the legacy tables with {products} synthetic products");
+    let started = std::time::Instant::now();
+    load(
+        &mut client,
+        Synthetic {
+            products,
+            anomalies: true,
+        },
+    )?;
+    eprintln!(
+        "ownership demo: data loaded in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let options = MigrateOptions {
+        policy,
+        ..MigrateOptions::default()
+    };
+    run_migrate(&mut client, &options, None, quiet)?;
+    let code = run_verify(&mut client, &options, None)?;
+    drop(client);
+    drop(server);
+    eprintln!("ownership demo: server stopped and removed");
+    Ok(code)
 }
