@@ -25,8 +25,7 @@ pub mod report;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::time::{Duration, Instant};
 
 use postgres::{Client, GenericClient, Transaction};
@@ -250,30 +249,24 @@ fn parse_id(field: Option<&str>) -> Result<i64, MigrateError> {
         .ok_or_else(|| MigrateError::UnexpectedRow(format!("product id {field:?}")))
 }
 
-/// A spool file in the temporary directory, removed when dropped.
-struct Spool {
-    path: PathBuf,
-}
-
-impl Spool {
-    fn create() -> Result<(Self, BufWriter<File>), MigrateError> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let path = std::env::temp_dir().join(format!(
-            "ownership-migrate-{}-{nanos}.tsv",
-            std::process::id()
-        ));
-        let file = File::options().write(true).create_new(true).open(&path)?;
-        Ok((Spool { path }, BufWriter::with_capacity(1 << 20, file)))
-    }
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+/// An anonymous spool file: created in the temporary directory and unlinked
+/// at once, so that nothing is left behind however the process ends.
+fn spool_file() -> Result<File, MigrateError> {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let path = std::env::temp_dir().join(format!(
+        "ownership-migrate-{}-{nanos}.tsv",
+        std::process::id()
+    ));
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    std::fs::remove_file(&path)?;
+    Ok(file)
 }
 
 /// Migrates every product (see the [module docs](self)). `progress` is called
@@ -319,7 +312,8 @@ pub fn migrate(
     progress(0, total);
 
     // Plan every product, spooling the documents.
-    let (spool, mut out) = Spool::create()?;
+    let mut spool = spool_file()?;
+    let mut out = BufWriter::with_capacity(1 << 20, &spool);
     let mut seed_failures: (u64, Vec<(i64, usize, Decimal)>) = (0, Vec::new());
     {
         let reader = tx.copy_out(&products_with_owners(&products, &links, false))?;
@@ -383,10 +377,10 @@ pub fn migrate(
     )?;
     {
         let mut writer = tx.copy_in("COPY ownership_migration FROM STDIN")?;
-        let mut file = File::open(&spool.path)?;
+        spool.seek(SeekFrom::Start(0))?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = file.read(&mut buf)?;
+            let n = spool.read(&mut buf)?;
             if n == 0 {
                 break;
             }
