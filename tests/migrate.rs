@@ -20,6 +20,12 @@ fn cli(args: &[&str]) -> Output {
         .expect("the ownership binary runs")
 }
 
+fn cfg(db: &str) -> postgres::Config {
+    let mut config = common::server().expect("server").config_for(db);
+    config.application_name("ownership");
+    config
+}
+
 fn url(db: &str) -> String {
     common::server().expect("server").connection_string(db)
 }
@@ -71,7 +77,12 @@ fn every_shape_is_migrated_as_specified() {
         return;
     };
     hand_made(&mut db);
-    let report = migrate(&mut db, &MigrateOptions::default(), &mut |_, _| {}).unwrap();
+    let report = migrate(
+        &cfg("migrate_shapes"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!(report.products, 6);
     assert_eq!(report.updated, 6);
     assert!(report.column_added);
@@ -127,7 +138,7 @@ fn every_shape_is_migrated_as_specified() {
         .get(0);
     assert_eq!(extra, 0);
 
-    let v = verify(&mut db, &MigrateOptions::default()).unwrap();
+    let v = verify(&cfg("migrate_shapes"), &MigrateOptions::default()).unwrap();
     assert!(v.is_ok(), "{}", v.summary());
     assert_eq!(v.reconciled, 6);
     assert_eq!(v.orphan_link_rows, 2);
@@ -144,7 +155,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
         dry_run: true,
         ..MigrateOptions::default()
     };
-    let report = migrate(&mut db, &dry, &mut |_, _| {}).unwrap();
+    let report = migrate(&cfg("migrate_rerun"), &dry, &mut |_, _| {}).unwrap();
     assert!(report.dry_run && report.column_added);
     assert_eq!(report.updated, 6);
     let has_column: bool = db
@@ -156,11 +167,21 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
         .get(0);
     assert!(!has_column, "a dry run must not even add the column");
 
-    migrate(&mut db, &MigrateOptions::default(), &mut |_, _| {}).unwrap();
+    migrate(
+        &cfg("migrate_rerun"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     let first = documents(&mut db);
     db.batch_execute("UPDATE client_products SET updated_at = '2000-01-01'")
         .unwrap();
-    let again = migrate(&mut db, &MigrateOptions::default(), &mut |_, _| {}).unwrap();
+    let again = migrate(
+        &cfg("migrate_rerun"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     assert_eq!((again.updated, again.unchanged), (0, 6));
     assert!(!again.column_added);
     assert_eq!(documents(&mut db), first);
@@ -176,7 +197,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
     // A dry run with a tampered row counts it and leaves it alone.
     db.batch_execute(r#"UPDATE client_products SET ownership_details = '{"association_type": "individual", "20": 99}' WHERE id = 2"#)
         .unwrap();
-    let report = migrate(&mut db, &dry, &mut |_, _| {}).unwrap();
+    let report = migrate(&cfg("migrate_rerun"), &dry, &mut |_, _| {}).unwrap();
     assert_eq!(report.updated, 1);
     assert_eq!(doc(&mut db, 2).get("20"), Some("99"));
 }
@@ -187,7 +208,12 @@ fn verify_catches_tampering_missing_and_extra_owners() {
         return;
     };
     hand_made(&mut db);
-    migrate(&mut db, &MigrateOptions::default(), &mut |_, _| {}).unwrap();
+    migrate(
+        &cfg("migrate_verify"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     let out = cli(&["verify", "--database-url", &url("migrate_verify")]);
     assert_eq!(
         out.status.code(),
@@ -203,7 +229,7 @@ fn verify_catches_tampering_missing_and_extra_owners() {
            INSERT INTO product_owner_products (product_id, product_owner_id, created_at) VALUES (2, 21, '2021-01-01');"#,
     )
     .unwrap();
-    let v = verify(&mut db, &MigrateOptions::default()).unwrap();
+    let v = verify(&cfg("migrate_verify"), &MigrateOptions::default()).unwrap();
     assert!(!v.is_ok());
     // 3: both shares changed; 2: a second owner linked after the migration.
     assert_eq!(
@@ -262,7 +288,7 @@ fn seed_policy_failure_writes_nothing_and_names_the_products() {
         policy: SplitPolicy::Seed,
         ..MigrateOptions::default()
     };
-    let err = migrate(&mut db, &seed, &mut |_, _| {}).unwrap_err();
+    let err = migrate(&cfg("migrate_seed_breaks"), &seed, &mut |_, _| {}).unwrap_err();
     match &err {
         MigrateError::SeedPolicyBreaks { count, first } => {
             assert_eq!(*count, 1);
@@ -466,13 +492,13 @@ fn seed_policy_output_is_identical_to_the_seeds_own_phase_3_block() {
         ..MigrateOptions::default()
     };
     assert!(matches!(
-        migrate(&mut ours, &seed, &mut |_, _| {}),
+        migrate(&cfg("phase3_ours"), &seed, &mut |_, _| {}),
         Err(MigrateError::SeedPolicyBreaks { count: 1, .. })
     ));
     // ... so compare on the rest: without that product, everything matches.
     ours.batch_execute("DELETE FROM product_owner_products WHERE product_id = 20004")
         .unwrap();
-    let report = migrate(&mut ours, &seed, &mut |_, _| {}).unwrap();
+    let report = migrate(&cfg("phase3_ours"), &seed, &mut |_, _| {}).unwrap();
     assert_eq!(report.products, 20_004);
     let seed_broken: Option<String> = theirs
         .query_one(

@@ -142,15 +142,13 @@ impl DbArgs {
         }
     }
 
-    fn connect(&self) -> Result<postgres::Client, Fatal> {
+    fn config(&self) -> Result<postgres::Config, Fatal> {
         let mut config: postgres::Config = self
             .database_url
             .parse()
             .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;
         config.application_name("ownership");
-        config
-            .connect(postgres::NoTls)
-            .map_err(|e| Fatal(format!("cannot connect to the database: {e}")))
+        Ok(config)
     }
 }
 
@@ -220,13 +218,13 @@ fn main() -> ExitCode {
         } => {
             let mut options = db.options(policy.into());
             options.dry_run = dry_run;
-            db.connect()
-                .and_then(|mut client| run_migrate(&mut client, &options, report, quiet))
+            db.config()
+                .and_then(|config| run_migrate(&config, &options, report, quiet))
         }
         Command::Verify { db, policy, report } => {
             let options = db.options(policy.into());
-            db.connect()
-                .and_then(|mut client| run_verify(&mut client, &options, report))
+            db.config()
+                .and_then(|config| run_verify(&config, &options, report))
         }
         Command::Demo {
             products,
@@ -394,13 +392,13 @@ fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
 }
 
 fn run_migrate(
-    client: &mut postgres::Client,
+    config: &postgres::Config,
     options: &MigrateOptions,
     report: Option<PathBuf>,
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
     let bar = progress_bar(quiet);
-    let result = ownership::migrate::migrate(client, options, &mut |done, total| {
+    let result = ownership::migrate::migrate(config, options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
     });
@@ -412,11 +410,11 @@ fn run_migrate(
 }
 
 fn run_verify(
-    client: &mut postgres::Client,
+    config: &postgres::Config,
     options: &MigrateOptions,
     report: Option<PathBuf>,
 ) -> Result<ExitCode, Fatal> {
-    let summary = ownership::migrate::verify(client, options)?;
+    let summary = ownership::migrate::verify(config, options)?;
     print!("{}", summary.summary());
     write_report(report, summary.to_json())?;
     Ok(if summary.is_ok() {
@@ -450,8 +448,10 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
         policy,
         ..MigrateOptions::default()
     };
-    run_migrate(&mut client, &options, None, quiet)?;
-    let code = run_verify(&mut client, &options, None)?;
+    let mut config = server.config_for("ownership_demo");
+    config.application_name("ownership");
+    run_migrate(&config, &options, None, quiet)?;
+    let code = run_verify(&config, &options, None)?;
     drop(client);
     drop(server);
     eprintln!("ownership demo: server stopped and removed");

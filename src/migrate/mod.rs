@@ -24,11 +24,10 @@ pub mod plan;
 pub mod report;
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::time::{Duration, Instant};
 
-use postgres::{Client, GenericClient, Transaction};
+use postgres::GenericClient;
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -85,7 +84,10 @@ impl Default for MigrateOptions {
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum MigrateError {
-    /// A database error (connection, permissions, a missing column, a lock timeout, …).
+    /// The database could not be reached.
+    #[error("cannot connect to the database: {0}")]
+    Connect(postgres::Error),
+    /// A database error (permissions, a missing column, a lock timeout, …).
     #[error("database error: {0}")]
     Database(#[from] postgres::Error),
     /// A table does not exist.
@@ -249,41 +251,221 @@ fn parse_id(field: Option<&str>) -> Result<i64, MigrateError> {
         .ok_or_else(|| MigrateError::UnexpectedRow(format!("product id {field:?}")))
 }
 
-/// An anonymous spool file: created in the temporary directory and unlinked
-/// at once, so that nothing is left behind however the process ends.
-fn spool_file() -> Result<File, MigrateError> {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let path = std::env::temp_dir().join(format!(
-        "ownership-migrate-{}-{nanos}.tsv",
-        std::process::id()
-    ));
-    let file = File::options()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    std::fs::remove_file(&path)?;
-    Ok(file)
+/// What the planning thread sends to the writing connection.
+enum Planned {
+    /// COPY text lines for the temporary table.
+    Rows(Vec<u8>),
+    /// Products planned so far.
+    Progress(u64),
 }
 
-/// Migrates every product (see the [module docs](self)). `progress` is called
-/// with `(products done, products in all)` as planning advances.
+/// Rows sent per message: large enough to amortise the channel, small
+/// enough that the few messages in flight keep memory bounded.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// A read-only connection in a repeatable-read transaction whose snapshot
+/// is taken after the writer's locks, so it sees exactly what will be updated.
+fn read_connection(
+    config: &postgres::Config,
+    options: &MigrateOptions,
+) -> Result<postgres::Client, MigrateError> {
+    let mut client = config
+        .connect(postgres::NoTls)
+        .map_err(MigrateError::Connect)?;
+    client.batch_execute(&format!(
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+         SET LOCAL lock_timeout = {}; SET LOCAL work_mem = '256MB'",
+        options.lock_timeout.as_millis().max(1)
+    ))?;
+    Ok(client)
+}
+
+/// The link rows, sorted by `(product_id, created_at, product_owner_id)`,
+/// one `(product_id, product_owner_id)` at a time.
+struct Links<R> {
+    reader: R,
+    line: String,
+    peeked: Option<(Option<i64>, Option<i64>)>,
+    /// The stream ended; a COPY reader must not be read past its end.
+    done: bool,
+}
+
+impl<R: BufRead> Links<R> {
+    fn peek(&mut self) -> Result<Option<(Option<i64>, Option<i64>)>, MigrateError> {
+        if self.peeked.is_none() && !self.done {
+            self.line.clear();
+            if self.reader.read_line(&mut self.line)? == 0 {
+                self.done = true;
+                return Ok(None);
+            }
+            let fields = copy_fields(self.line.trim_end_matches('\n'));
+            let field = |i: usize| -> Result<Option<i64>, MigrateError> {
+                match fields.get(i).cloned().flatten() {
+                    None => Ok(None),
+                    Some(f) => f.parse().map(Some).map_err(|_| {
+                        MigrateError::UnexpectedRow(format!("link row {:?}", self.line))
+                    }),
+                }
+            };
+            self.peeked = Some((field(0)?, field(1)?));
+        }
+        Ok(self.peeked)
+    }
+
+    /// Takes every row of the product at the head; returns its id and owners.
+    fn take_group(
+        &mut self,
+        owners: &mut Vec<Option<i64>>,
+    ) -> Result<Option<Option<i64>>, MigrateError> {
+        owners.clear();
+        let Some((product, _)) = self.peek()? else {
+            return Ok(None);
+        };
+        while let Some((p, owner)) = self.peek()? {
+            if p != product {
+                break;
+            }
+            owners.push(owner);
+            self.peeked = None;
+        }
+        Ok(Some(product))
+    }
+}
+
+/// Reads the products and the links (two sorted streams on two connections,
+/// merged here, so orphans fall out for free) and plans every product,
+/// sending the documents down `tx` as COPY text. Returns the statistics, or
+/// the seed-policy failures, once the input is exhausted.
+fn plan_all(
+    config: &postgres::Config,
+    options: &MigrateOptions,
+    products: &str,
+    links: &str,
+    tx: std::sync::mpsc::SyncSender<Planned>,
+) -> Result<MigrationReport, MigrateError> {
+    let mut product_client = read_connection(config, options)?;
+    let mut link_client = read_connection(config, options)?;
+    let product_query = format!("COPY (SELECT id FROM {products} ORDER BY id) TO STDOUT");
+    let link_query = format!(
+        "COPY (SELECT product_id, product_owner_id FROM {links} \
+         ORDER BY product_id, created_at, product_owner_id) TO STDOUT"
+    );
+    let mut product_ids =
+        BufReader::with_capacity(1 << 20, product_client.copy_out(&product_query)?);
+    let mut links = Links {
+        reader: BufReader::with_capacity(1 << 20, link_client.copy_out(&link_query)?),
+        line: String::new(),
+        peeked: None,
+        done: false,
+    };
+    let mut report = MigrationReport::default();
+    let mut seed_failures: (u64, Vec<(i64, usize, Decimal)>) = (0, Vec::new());
+    let mut line = String::new();
+    let mut owners: Vec<Option<i64>> = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
+    let send = |msg: Planned| {
+        tx.send(msg)
+            .map_err(|_| MigrateError::UnexpectedRow("the writer stopped".into()))
+    };
+    let orphan = |report: &mut MigrationReport, product: Option<i64>, rows: usize| {
+        report.orphan_links.add((product.unwrap_or(0), rows as u64));
+        report.orphan_link_rows += rows as u64;
+        report.link_rows += rows as u64;
+    };
+    loop {
+        line.clear();
+        if product_ids.read_line(&mut line)? == 0 {
+            break;
+        }
+        let id = parse_id(Some(line.trim_end_matches('\n')))?;
+        // Links of products below this one have no product: orphans.
+        while let Some((Some(p), _)) = links.peek()? {
+            if p >= id {
+                break;
+            }
+            let product = links.take_group(&mut owners)?.flatten();
+            orphan(&mut report, product, owners.len());
+        }
+        owners.clear();
+        if let Some((Some(p), _)) = links.peek()? {
+            if p == id {
+                links.take_group(&mut owners)?;
+            }
+        }
+        report.products += 1;
+        report.link_rows += owners.len() as u64;
+        match plan::plan_product(&owners, options.policy) {
+            Ok(plan) => {
+                for &d in &plan.duplicates {
+                    report.duplicate_links.add((id, d.get()));
+                }
+                for &bad in &plan.invalid_owner_ids {
+                    report.invalid_owner_links.add((id, bad));
+                }
+                *report
+                    .by_association_type
+                    .entry(plan.association_type().as_str())
+                    .or_default() += 1;
+                *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
+                // Canonical documents hold no tab, newline or backslash, so
+                // they go into COPY text format as they are.
+                writeln!(chunk, "{id}\t{}", plan.document())?;
+            }
+            Err(SplitError::SeedShareNotPositive { owners, share }) => {
+                seed_failures.0 += 1;
+                if seed_failures.1.len() < report::SAMPLES {
+                    seed_failures.1.push((id, owners, share));
+                }
+            }
+            Err(e) => return Err(MigrateError::UnexpectedRow(format!("product {id}: {e}"))),
+        }
+        if chunk.len() >= CHUNK_BYTES {
+            send(Planned::Rows(std::mem::replace(
+                &mut chunk,
+                Vec::with_capacity(CHUNK_BYTES + 4096),
+            )))?;
+            send(Planned::Progress(report.products))?;
+        }
+    }
+    // Whatever links are left point past the last product (or at NULL).
+    while let Some(product) = links.take_group(&mut owners)? {
+        orphan(&mut report, product, owners.len());
+    }
+    drop(product_ids);
+    drop(links);
+    product_client.batch_execute("COMMIT")?;
+    link_client.batch_execute("COMMIT")?;
+    if seed_failures.0 > 0 {
+        return Err(MigrateError::SeedPolicyBreaks {
+            count: seed_failures.0,
+            first: seed_failures.1,
+        });
+    }
+    send(Planned::Rows(chunk))?;
+    send(Planned::Progress(report.products))?;
+    Ok(report)
+}
+
+/// Migrates every product (see the [module docs](self)), connecting with
+/// `config` (twice: one connection reads while the other writes). `progress`
+/// is called with `(products planned, products in all)`.
 ///
 /// Returns the report; on any error nothing has been written.
 pub fn migrate(
-    client: &mut Client,
+    config: &postgres::Config,
     options: &MigrateOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<MigrationReport, MigrateError> {
     let start = Instant::now();
     let products = quote_table(&options.tables.products)?;
     let links = quote_table(&options.tables.links)?;
+    let mut client = config
+        .connect(postgres::NoTls)
+        .map_err(MigrateError::Connect)?;
     let mut tx = client.transaction()?;
+    // Large sorts and hashes stay in memory; the temporary table too.
     tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = {}",
+        "SET LOCAL lock_timeout = {}; SET LOCAL work_mem = '256MB'; SET LOCAL temp_buffers = '512MB'",
         options.lock_timeout.as_millis().max(1)
     ))?;
     require_table(&mut tx, &products, &options.tables.products)?;
@@ -292,104 +474,67 @@ pub fn migrate(
     tx.batch_execute(&format!(
         "LOCK TABLE {products} IN SHARE ROW EXCLUSIVE MODE; LOCK TABLE {links} IN SHARE MODE"
     ))?;
-    let mut report = MigrationReport {
-        policy: options.policy,
-        dry_run: options.dry_run,
-        ..MigrationReport::default()
-    };
     let had_column = has_column(&mut tx, &products, "ownership_details")?;
-    report.column_added = !had_column;
-    if !had_column && !options.dry_run {
-        tx.batch_execute(&format!(
-            "ALTER TABLE {products} ADD COLUMN ownership_details jsonb"
-        ))?;
-    }
     let has_updated_at = has_column(&mut tx, &products, "updated_at")?;
     let total: i64 = tx
         .query_one(&format!("SELECT count(*) FROM {products}"), &[])?
         .get(0);
     let total = total as u64;
     progress(0, total);
-
-    // Plan every product, spooling the documents.
-    let mut spool = spool_file()?;
-    let mut out = BufWriter::with_capacity(1 << 20, &spool);
-    let mut seed_failures: (u64, Vec<(i64, usize, Decimal)>) = (0, Vec::new());
-    {
-        let reader = tx.copy_out(&products_with_owners(&products, &links, false))?;
-        let mut reader = BufReader::with_capacity(1 << 20, reader);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                break;
-            }
-            let fields = copy_fields(line.trim_end_matches('\n'));
-            let id = parse_id(fields.first().and_then(|f| f.as_deref()))?;
-            let owners = parse_owner_array(fields.get(1).and_then(|f| f.as_deref()))?;
-            report.products += 1;
-            report.link_rows += owners.len() as u64;
-            match plan::plan_product(&owners, options.policy) {
-                Ok(plan) => {
-                    for &d in &plan.duplicates {
-                        report.duplicate_links.add((id, d.get()));
-                    }
-                    for &bad in &plan.invalid_owner_ids {
-                        report.invalid_owner_links.add((id, bad));
-                    }
-                    *report
-                        .by_association_type
-                        .entry(plan.association_type().as_str())
-                        .or_default() += 1;
-                    *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
-                    // Canonical documents hold no tab, newline or backslash,
-                    // so they go into COPY text format as they are.
-                    writeln!(out, "{id}\t{}", plan.document())?;
-                }
-                Err(SplitError::SeedShareNotPositive { owners, share }) => {
-                    seed_failures.0 += 1;
-                    if seed_failures.1.len() < report::SAMPLES {
-                        seed_failures.1.push((id, owners, share));
-                    }
-                }
-                Err(e) => return Err(MigrateError::UnexpectedRow(format!("product {id}: {e}"))),
-            }
-            if report.products % 4096 == 0 {
-                progress(report.products, total);
-            }
-        }
-    }
-    progress(report.products, total);
-    out.flush()?;
-    drop(out);
-    if seed_failures.0 > 0 {
-        return Err(MigrateError::SeedPolicyBreaks {
-            count: seed_failures.0,
-            first: seed_failures.1,
-        });
-    }
-    orphans(&mut tx, &products, &links, &mut report)?;
-    report.link_rows += report.orphan_link_rows;
-
-    // Load the documents and apply them in one statement.
     tx.batch_execute(
         "CREATE TEMP TABLE ownership_migration (product_id bigint NOT NULL, details jsonb NOT NULL) ON COMMIT DROP",
     )?;
-    {
+
+    // Plan on a second connection (its snapshot is taken after our locks, so
+    // it sees exactly what we will update) while this one loads the documents.
+    let read_started = Instant::now();
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Planned>(8);
+    let planned = std::thread::scope(|scope| -> Result<MigrationReport, MigrateError> {
+        // Owned here, so that any early return drops it and unblocks the planner.
+        let receiver = receiver;
         let mut writer = tx.copy_in("COPY ownership_migration FROM STDIN")?;
-        spool.seek(SeekFrom::Start(0))?;
-        let mut buf = vec![0u8; 1 << 20];
-        loop {
-            let n = spool.read(&mut buf)?;
-            if n == 0 {
-                break;
+        let planner = scope.spawn(|| plan_all(config, options, &products, &links, sender));
+        let mut write_error = None;
+        // Drain everything, even after a write error, so the planner never blocks.
+        for msg in &receiver {
+            match msg {
+                Planned::Rows(rows) if write_error.is_none() => {
+                    write_error = writer.write_all(&rows).err();
+                }
+                Planned::Rows(_) => {}
+                Planned::Progress(done) => progress(done, total),
             }
-            writer.write_all(&buf[..n])?;
         }
+        let report = planner.join().unwrap_or_else(|_| {
+            Err(MigrateError::UnexpectedRow(
+                "the planning thread panicked".into(),
+            ))
+        })?;
+        if let Some(e) = write_error {
+            return Err(e.into());
+        }
+        // Only a complete plan is committed to the temporary table; on any
+        // error above, dropping the writer aborts the COPY.
         writer.finish()?;
-    }
-    drop(spool);
+        Ok(report)
+    })?;
+    let mut report = MigrationReport {
+        policy: options.policy,
+        dry_run: options.dry_run,
+        column_added: !had_column,
+        ..planned
+    };
+    report
+        .phases
+        .push(("read, plan and load", read_started.elapsed()));
     tx.batch_execute("ANALYZE ownership_migration")?;
+
+    let update_started = Instant::now();
+    if !had_column && !options.dry_run {
+        tx.batch_execute(&format!(
+            "ALTER TABLE {products} ADD COLUMN ownership_details jsonb"
+        ))?;
+    }
     let changed = if had_column {
         "p.ownership_details IS DISTINCT FROM m.details"
     } else {
@@ -419,40 +564,30 @@ pub fn migrate(
         )?;
         tx.commit()?;
     }
+    report.phases.push((
+        if options.dry_run {
+            "count changes"
+        } else {
+            "update and commit"
+        },
+        update_started.elapsed(),
+    ));
     report.unchanged = report.products - report.updated;
     report.elapsed = start.elapsed();
     Ok(report)
-}
-
-/// Link rows whose product does not exist.
-fn orphans(
-    tx: &mut Transaction<'_>,
-    products: &str,
-    links: &str,
-    report: &mut MigrationReport,
-) -> Result<(), MigrateError> {
-    let rows = tx.query(
-        &format!(
-            "SELECT l.product_id, count(*) FROM {links} l \
-             WHERE NOT EXISTS (SELECT 1 FROM {products} p WHERE p.id = l.product_id) \
-             GROUP BY l.product_id ORDER BY l.product_id"
-        ),
-        &[],
-    )?;
-    for row in rows {
-        let id: Option<i64> = row.get(0);
-        let n: i64 = row.get(1);
-        report.orphan_links.add((id.unwrap_or(0), n as u64));
-        report.orphan_link_rows += n as u64;
-    }
-    Ok(())
 }
 
 /// Reconciles every product's `ownership_details` with its links: the owner
 /// set equals the distinct owners linked, the shares equal `options.policy`'s
 /// split, every document passes the seed rules; documents failing the strict
 /// rules are counted by code. Reads in one repeatable-read snapshot.
-pub fn verify(client: &mut Client, options: &MigrateOptions) -> Result<VerifyReport, MigrateError> {
+pub fn verify(
+    config: &postgres::Config,
+    options: &MigrateOptions,
+) -> Result<VerifyReport, MigrateError> {
+    let mut client = config
+        .connect(postgres::NoTls)
+        .map_err(MigrateError::Connect)?;
     let start = Instant::now();
     let products = quote_table(&options.tables.products)?;
     let links = quote_table(&options.tables.links)?;

@@ -61,6 +61,8 @@ pub struct MigrationReport {
     pub unchanged: u64,
     /// Wall-clock time.
     pub elapsed: Duration,
+    /// Wall-clock time of each phase, in order.
+    pub phases: Vec<(&'static str, Duration)>,
 }
 
 impl MigrationReport {
@@ -103,6 +105,7 @@ impl MigrationReport {
             "updated": self.updated,
             "unchanged": self.unchanged,
             "seconds": self.elapsed.as_secs_f64(),
+            "phases": self.phases.iter().map(|(k, d)| (k.to_string(), json!(d.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),
             "products_per_second": self.products_per_second(),
             "rows_per_second": self.rows_per_second(),
         })
@@ -142,6 +145,12 @@ impl MigrationReport {
                 ""
             }
         );
+        let phases: Vec<String> = self
+            .phases
+            .iter()
+            .map(|(k, d)| format!("{k} {:.2} s", d.as_secs_f64()))
+            .collect();
+        let _ = writeln!(s, "  phases: {}", phases.join(", "));
         let types: Vec<String> = self
             .by_association_type
             .iter()

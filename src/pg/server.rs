@@ -199,11 +199,16 @@ impl TempServer {
         parts.join(" ")
     }
 
-    /// Connects to `dbname`.
-    pub fn connect(&self, dbname: &str) -> Result<postgres::Client, HarnessError> {
+    /// Connection settings for `dbname`.
+    pub fn config_for(&self, dbname: &str) -> postgres::Config {
         let mut config = self.config.clone();
         config.dbname(dbname);
-        Ok(config.connect(postgres::NoTls)?)
+        config
+    }
+
+    /// Connects to `dbname`.
+    pub fn connect(&self, dbname: &str) -> Result<postgres::Client, HarnessError> {
+        Ok(self.config_for(dbname).connect(postgres::NoTls)?)
     }
 
     /// Creates a fresh, empty database `name` (dropping any old one) and connects to it.
