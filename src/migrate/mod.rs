@@ -280,18 +280,21 @@ fn read_connection(
     Ok(client)
 }
 
+/// One link row: `(product_id, product_owner_id)`, either of which may be NULL.
+type LinkRow = (Option<i64>, Option<i64>);
+
 /// The link rows, sorted by `(product_id, created_at, product_owner_id)`,
 /// one `(product_id, product_owner_id)` at a time.
 struct Links<R> {
     reader: R,
     line: String,
-    peeked: Option<(Option<i64>, Option<i64>)>,
+    peeked: Option<LinkRow>,
     /// The stream ended; a COPY reader must not be read past its end.
     done: bool,
 }
 
 impl<R: BufRead> Links<R> {
-    fn peek(&mut self) -> Result<Option<(Option<i64>, Option<i64>)>, MigrateError> {
+    fn peek(&mut self) -> Result<Option<LinkRow>, MigrateError> {
         if self.peeked.is_none() && !self.done {
             self.line.clear();
             if self.reader.read_line(&mut self.line)? == 0 {
