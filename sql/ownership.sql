@@ -5,7 +5,9 @@
 -- codes as the Rust `ViolationCode`s. Idempotent: safe to run again.
 --
 -- What SQL cannot see and so does not check: duplicate keys (jsonb has
--- already kept only the last value) and the document's size in bytes.
+-- already kept only the last value) and the size limits on the document's
+-- text (bytes and nesting depth). Non-ASCII digits in keys are left to the
+-- Rust side (malformed_owner_key).
 --
 --   ownership_strict_violations(d jsonb) -> text[]   codes, in check order; '{}' when valid
 --   ownership_is_valid_strict(d jsonb)   -> boolean  for a CHECK constraint
@@ -43,6 +45,13 @@ BEGIN
         codes := codes || 'invalid_association_type'::text;
     END IF;
     joint := d -> 'joint_owners';
+
+    -- Keys that look like owner ids but are not plain digits (ASCII forms:
+    -- signs, spaces, separators); the legacy rules would ignore them.
+    FOR k IN SELECT key FROM jsonb_object_keys(d) AS key
+             WHERE key !~ '^[0-9]+$' AND key ~ '^[[:space:]+,.-]*[0-9][[:space:]0-9+,.-]*$' LOOP
+        codes := codes || 'malformed_owner_key'::text;
+    END LOOP;
 
     -- Owner keys are the keys matching ^[0-9]+$ (as in the legacy rules);
     -- strict also wants them canonical positive BIGINT ids.

@@ -38,6 +38,7 @@ use crate::{Limits, ModelError, Ownership, Rules, Violations};
 pub struct Document {
     text: Box<str>,
     entries: Vec<Entry>,
+    depth: usize,
     duplicates: bool,
 }
 
@@ -50,6 +51,16 @@ pub(crate) fn is_owner_key(key: &str) -> bool {
     !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
 }
 
+/// Whether a key that is not an owner key looks like an attempt at one: a
+/// number with a sign, spaces, separators or non-ASCII digits.
+pub(crate) fn looks_like_owner_key(key: &str) -> bool {
+    !is_owner_key(key)
+        && key.chars().any(char::is_numeric)
+        && key
+            .chars()
+            .all(|c| c.is_numeric() || c.is_whitespace() || matches!(c, '+' | '-' | '.' | ','))
+}
+
 fn is_metadata_key(key: &str) -> bool {
     key != ASSOCIATION_TYPE && key != JOINT_OWNERS && !is_owner_key(key)
 }
@@ -58,10 +69,11 @@ impl Document {
     /// Parses a JSON object. Anything else, including JSON that is not an
     /// object, is a [`ParseError`].
     pub fn parse(json: &str) -> Result<Self, ParseError> {
-        let entries = Parser::new(json).document()?;
+        let (entries, depth) = Parser::new(json).document()?;
         let mut doc = Document {
             text: json.into(),
             entries,
+            depth,
             duplicates: false,
         };
         doc.duplicates = doc.find_duplicates();
@@ -177,6 +189,12 @@ impl Document {
     /// The size of the document text in bytes.
     pub fn len(&self) -> usize {
         self.text.len()
+    }
+
+    /// How deeply containers nest, counting the document itself: 1 for an
+    /// object of scalars, 2 with an array inside, and so on.
+    pub fn depth(&self) -> usize {
+        self.depth
     }
 
     /// Whether the document has no members (`{}`).

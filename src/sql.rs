@@ -6,8 +6,10 @@
 /// implementing the strict rules with the same codes as
 /// [`ViolationCode`](crate::ViolationCode). Idempotent (`CREATE OR REPLACE`).
 ///
-/// SQL cannot see two of the strict checks: duplicate keys (`jsonb` has kept
-/// only the last) and the text's size (`document_too_large`).
+/// SQL does not make three of the strict checks: duplicate keys (`jsonb` has
+/// kept only the last), and the limits on the text's size and nesting
+/// (`document_too_large`, `document_too_deep`); it recognises
+/// `malformed_owner_key` in its ASCII forms only.
 pub const STRICT_FUNCTIONS: &str = include_str!("../sql/ownership.sql");
 
 /// The `ALTER TABLE` that puts the strict rule on `client_products.ownership_details`.

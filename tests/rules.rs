@@ -113,6 +113,26 @@ fn non_canonical_owner_key() {
 }
 
 #[test]
+fn malformed_owner_key() {
+    for key in ["+12", " 12", "12 ", "-1", "1.5", "1,000", "١٢٣", "１２"] {
+        let json = format!(
+            r#"{{"association_type": "individual", "1": 100, {}: 5}}"#,
+            serde_json::Value::String(key.into())
+        );
+        assert_eq!(strict(&json), ["malformed_owner_key"], "{json}");
+        assert_eq!(seed(&json), NONE, "{json}");
+    }
+    // Keys with letters are metadata.
+    for key in ["12a", "note", "v2", "+", " "] {
+        let json = format!(
+            r#"{{"association_type": "individual", "1": 100, {}: 5}}"#,
+            serde_json::Value::String(key.into())
+        );
+        assert_eq!(strict(&json), NONE, "{json}");
+    }
+}
+
+#[test]
 fn share_not_a_number() {
     for v in [r#""50""#, "null", "true", "[50]", r#"{"v": 50}"#] {
         let json = format!(r#"{{"association_type": "tenants_in_common", "1": {v}, "2": 50}}"#);

@@ -104,7 +104,14 @@ impl TempServer {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let dir = std::env::temp_dir().join(format!("ownership-pg-{}-{nanos}", std::process::id()));
+        // The server user must be able to reach the directory: as root, use
+        // /tmp rather than a TMPDIR that may sit under a private home.
+        let base = if run_as.is_some() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("ownership-pg-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
         let mut local = Local {
             dir,

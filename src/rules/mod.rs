@@ -79,6 +79,9 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Most owners (owner keys, or `joint_owners` elements). Default: 10,000.
     pub max_owners: usize,
+    /// Deepest nesting of containers, the document itself counting 1 (so
+    /// metadata may nest 63 levels by default). Default: 64.
+    pub max_depth: usize,
 }
 
 impl Limits {
@@ -86,6 +89,7 @@ impl Limits {
     pub const DEFAULT: Limits = Limits {
         max_bytes: 512 * 1024,
         max_owners: 10_000,
+        max_depth: 64,
     };
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::document::{is_owner_key, ASSOCIATION_TYPE, JOINT_OWNERS};
+use crate::document::{is_owner_key, looks_like_owner_key, ASSOCIATION_TYPE, JOINT_OWNERS};
 use crate::ownership::{JointOwnership, TenantsInCommon};
 use crate::rules::{effective, shown, string_value, Violation, ViolationCode as C, Violations};
 use crate::wire::number::{exact_i64, hundredths};
@@ -20,6 +20,17 @@ pub(crate) fn check(doc: &Document, limits: &Limits) -> Result<Ownership, Violat
                 "document is {} bytes, the limit is {}",
                 doc.len(),
                 limits.max_bytes
+            ),
+        ));
+    }
+    if doc.depth() > limits.max_depth {
+        out.push(Violation::new(
+            C::DocumentTooDeep,
+            "",
+            format!(
+                "values nest {} levels deep, the limit is {}",
+                doc.depth(),
+                limits.max_depth
             ),
         ));
     }
@@ -52,6 +63,12 @@ pub(crate) fn check(doc: &Document, limits: &Limits) -> Result<Ownership, Violat
             joint = Some(e);
         } else if is_owner_key(key) {
             owner_count += 1;
+        } else if looks_like_owner_key(key) {
+            out.push(Violation::new(
+                C::MalformedOwnerKey,
+                key,
+                format!("key {key:?} looks like an owner id but is not one: owner keys are plain ASCII digits, without signs, spaces or separators"),
+            ));
         }
     }
     let kind = match assoc {

@@ -55,6 +55,12 @@ codes! {
     /// a canonical positive `BIGINT` id: `"0"`, `"007"`, or larger than
     /// 9223372036854775807.
     NonCanonicalOwnerKey = "non_canonical_owner_key",
+    /// `malformed_owner_key` (strict): a key that looks like an owner id but
+    /// is not plain ASCII digits: a sign, spaces, separators or non-ASCII
+    /// digits (`"+12"`, `" 12"`, `"1.5"`, `"١٢٣"`). The seed treats such a
+    /// key as metadata and so would silently ignore the owner. (The shipped
+    /// SQL recognises the ASCII forms.)
+    MalformedOwnerKey = "malformed_owner_key",
     /// `share_not_a_number` (both): an owner's share is a string, `null`, a
     /// boolean, an array or an object. The seed raises an error casting it to
     /// `numeric` (tenants in common only).
@@ -99,6 +105,8 @@ codes! {
     UnexpectedShare = "unexpected_share",
     /// `document_too_large` (strict): the text exceeds [`Limits::max_bytes`](crate::Limits).
     DocumentTooLarge = "document_too_large",
+    /// `document_too_deep` (strict): containers nest deeper than [`Limits::max_depth`](crate::Limits).
+    DocumentTooDeep = "document_too_deep",
     /// `too_many_owners` (strict): more owners than [`Limits::max_owners`](crate::Limits).
     TooManyOwners = "too_many_owners",
 }

@@ -51,6 +51,8 @@ pub(crate) struct Entry {
 pub(crate) struct Parser<'a> {
     src: &'a [u8],
     pos: usize,
+    /// The deepest nesting of containers seen inside values (0: scalars only).
+    max_depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -58,6 +60,7 @@ impl<'a> Parser<'a> {
         Parser {
             src: src.as_bytes(),
             pos: 0,
+            max_depth: 0,
         }
     }
 
@@ -98,7 +101,9 @@ impl<'a> Parser<'a> {
     }
 
     /// Parses a whole document: one object, surrounded by optional whitespace.
-    pub(crate) fn document(mut self) -> Result<Vec<Entry>, ParseError> {
+    /// Parses a whole document: its top-level entries, and its nesting depth
+    /// (1 for an object of scalars).
+    pub(crate) fn document(mut self) -> Result<(Vec<Entry>, usize), ParseError> {
         if self.src.is_empty() {
             return Err(self.err(ParseErrorKind::Empty));
         }
@@ -155,7 +160,7 @@ impl<'a> Parser<'a> {
         if self.peek().is_some() {
             return Err(self.err(ParseErrorKind::TrailingCharacters));
         }
-        Ok(entries)
+        Ok((entries, self.max_depth + 1))
     }
 
     fn key(&mut self) -> Result<Key, ParseError> {
@@ -285,6 +290,7 @@ impl<'a> Parser<'a> {
                 let is_object = self.peek() == Some(b'{');
                 self.pos += 1;
                 stack.push(is_object);
+                self.max_depth = self.max_depth.max(stack.len());
                 self.ws();
                 let close = if is_object { b'}' } else { b']' };
                 if self.peek() == Some(close) {
