@@ -251,9 +251,25 @@ fn parse_id(field: Option<&str>) -> Result<i64, MigrateError> {
         .ok_or_else(|| MigrateError::UnexpectedRow(format!("product id {field:?}")))
 }
 
+/// The binary COPY signature, flags and header extension length.
+const BINARY_COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
+
+/// One `(product_id bigint, details jsonb)` row in binary COPY format: the
+/// field count, then each field's length and bytes; a `jsonb` value is a
+/// version byte (1) and the JSON text. Binary saves the server parsing the
+/// id and un-escaping the text.
+fn binary_row(out: &mut Vec<u8>, id: i64, document: &str) {
+    out.extend_from_slice(&2i16.to_be_bytes());
+    out.extend_from_slice(&8i32.to_be_bytes());
+    out.extend_from_slice(&id.to_be_bytes());
+    out.extend_from_slice(&(document.len() as i32 + 1).to_be_bytes());
+    out.push(1);
+    out.extend_from_slice(document.as_bytes());
+}
+
 /// What the planning thread sends to the writing connection.
 enum Planned {
-    /// COPY text lines for the temporary table.
+    /// Binary COPY rows for the temporary table.
     Rows(Vec<u8>),
     /// Products planned so far.
     Progress(u64),
@@ -410,9 +426,7 @@ fn plan_all(
                     .entry(plan.association_type().as_str())
                     .or_default() += 1;
                 *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
-                // Canonical documents hold no tab, newline or backslash, so
-                // they go into COPY text format as they are.
-                writeln!(chunk, "{id}\t{}", plan.document())?;
+                binary_row(&mut chunk, id, &plan.document());
             }
             Err(SplitError::SeedShareNotPositive { owners, share }) => {
                 seed_failures.0 += 1;
@@ -495,7 +509,8 @@ pub fn migrate(
     let planned = std::thread::scope(|scope| -> Result<MigrationReport, MigrateError> {
         // Owned here, so that any early return drops it and unblocks the planner.
         let receiver = receiver;
-        let mut writer = tx.copy_in("COPY ownership_migration FROM STDIN")?;
+        let mut writer = tx.copy_in("COPY ownership_migration FROM STDIN (FORMAT binary)")?;
+        writer.write_all(BINARY_COPY_HEADER)?;
         let planner = scope.spawn(|| plan_all(config, options, &products, &links, sender));
         let mut write_error = None;
         // Drain everything, even after a write error, so the planner never blocks.
@@ -518,6 +533,7 @@ pub fn migrate(
         }
         // Only a complete plan is committed to the temporary table; on any
         // error above, dropping the writer aborts the COPY.
+        writer.write_all(&(-1i16).to_be_bytes())?;
         writer.finish()?;
         Ok(report)
     })?;
