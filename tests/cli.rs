@@ -247,3 +247,13 @@ fn apportion_exit_codes() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
     }
 }
+
+#[test]
+fn sql_prints_the_shipped_functions_and_the_constraint() {
+    let out = run(&["sql"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.starts_with(ownership::sql::STRICT_FUNCTIONS));
+    assert!(text.contains("CREATE OR REPLACE FUNCTION ownership_strict_violations(d jsonb)"));
+    assert!(text.contains(ownership::sql::CHECK_CONSTRAINT));
+}

@@ -140,3 +140,49 @@ impl ToSql for Share {
     accepts!(NUMERIC);
     to_sql_checked!();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jsonb_wire_layout() {
+        let doc = Document::parse(r#"{"association_type":"individual","1":100.00}"#).unwrap();
+        let mut out = BytesMut::new();
+        doc.to_sql(&Type::JSONB, &mut out).unwrap();
+        assert_eq!(out[0], 1);
+        assert_eq!(&out[1..], doc.as_str().as_bytes());
+        let mut out = BytesMut::new();
+        doc.to_sql(&Type::JSON, &mut out).unwrap();
+        assert_eq!(&out[..], doc.as_str().as_bytes());
+
+        let back = Document::from_sql(&Type::JSONB, b"\x01{\"a\": 1}").unwrap();
+        assert_eq!(back.as_str(), "{\"a\": 1}");
+        let err = Document::from_sql(&Type::JSONB, b"\x02{}").unwrap_err();
+        assert!(err.to_string().contains("version 2"), "{err}");
+        assert!(Document::from_sql(&Type::JSONB, b"").is_err());
+        assert!(<Document as FromSql>::accepts(&Type::JSONB));
+        assert!(<Document as FromSql>::accepts(&Type::JSON));
+        assert!(!<Document as FromSql>::accepts(&Type::TEXT));
+        assert!(!<Share as ToSql>::accepts(&Type::FLOAT8));
+    }
+
+    #[test]
+    fn share_numeric_layout() {
+        // 33.30: ndigits 2, weight 0, positive, dscale 2, digits 33 and 3000.
+        let mut out = BytesMut::new();
+        Share::from_basis_points(3330)
+            .unwrap()
+            .to_sql(&Type::NUMERIC, &mut out)
+            .unwrap();
+        assert_eq!(&out[..], [0, 2, 0, 0, 0, 0, 0, 2, 0, 33, 0x0b, 0xb8]);
+        for bp in [0u16, 1, 50, 99, 100, 101, 3333, 9999, 10_000] {
+            let mut out = BytesMut::new();
+            let share = Share::from_basis_points(bp).unwrap();
+            share.to_sql(&Type::NUMERIC, &mut out).unwrap();
+            let back = Decimal::from_sql(&Type::NUMERIC, &out).unwrap();
+            assert_eq!(back, share.to_decimal(), "{bp}");
+            assert_eq!(back.scale(), 2, "{bp}");
+        }
+    }
+}
