@@ -366,3 +366,32 @@ fn metadata_survives_and_canonical_form_is_fixed() {
     let again = Document::parse(doc.as_str()).unwrap();
     assert_eq!(again, doc);
 }
+
+#[test]
+fn serde_goes_through_the_exact_text() {
+    let json = r#"[{"association_type": "individual", "1": 100.000, "note": [1.10]}, {"association_type": "joint_ownership", "joint_owners": [2, 3]}]"#;
+    let docs: Vec<Document> = serde_json::from_str(json).unwrap();
+    assert_eq!(docs[0].get("1"), Some("100.000"));
+    assert_eq!(docs[0].get("note"), Some("[1.10]"));
+    assert_eq!(
+        serde_json::to_string(&docs).unwrap(),
+        r#"[{"association_type": "individual", "1": 100.000, "note": [1.10]},{"association_type": "joint_ownership", "joint_owners": [2, 3]}]"#
+    );
+    let owned: Vec<ownership::Ownership> = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        serde_json::to_string(&owned).unwrap(),
+        r#"[{"association_type":"individual","1":100.00},{"association_type":"joint_ownership","joint_owners":[2,3]}]"#
+    );
+    // A number too precise for f64 is still judged exactly.
+    let err = serde_json::from_str::<ownership::Ownership>(
+        r#"{"association_type": "individual", "1": 100.0000000000000000001}"#,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("share_above_100"), "{err}");
+    let err =
+        serde_json::from_str::<ownership::Ownership>(r#"{"association_type": "x"}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("invalid_association_type"),
+        "{err}"
+    );
+}
