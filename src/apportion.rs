@@ -24,7 +24,8 @@ pub enum ApportionError {
     /// More decimal places than [`MAX_DECIMALS`].
     #[error("{0} decimal places requested, at most 28 are supported")]
     DecimalsOutOfRange(u32),
-    /// The amount in minor units is too large to apportion exactly.
+    /// The amount in minor units does not fit a `Decimal` (96 bits) at the
+    /// requested number of decimals, so its parts could not be added exactly.
     #[error("amount {0} is too large to apportion at this precision")]
     Overflow(Decimal),
 }
@@ -78,6 +79,11 @@ pub fn apportion(
         .ok_or_else(overflow)?;
     let negative = units < 0;
     let total = units.unsigned_abs();
+    // The amount must itself be a Decimal at this scale (96-bit mantissa);
+    // then every part, and every partial sum of parts, is exact too.
+    if total >= 1u128 << 96 {
+        return Err(overflow());
+    }
 
     let weight = |i: usize| -> u128 {
         match ownership {

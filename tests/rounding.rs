@@ -310,6 +310,13 @@ fn apportion_examples_and_errors() {
         apportion(Decimal::MAX, &tic, 28),
         Err(ApportionError::Overflow(_))
     ));
+    // Found by fuzzing: at 16 decimals this amount needs more than 96 bits,
+    // so its parts could not be added back exactly; refuse it.
+    assert!(matches!(
+        apportion(Decimal::from(17_046_658_088_959i64), &tic, 16),
+        Err(ApportionError::Overflow(_))
+    ));
+    assert!(apportion(Decimal::from(7_046_658_088_959i64), &tic, 15).is_ok());
     let big = apportion(Decimal::MAX, &tic, 0).unwrap();
     assert_eq!(big.iter().map(|&(_, a)| a).sum::<Decimal>(), Decimal::MAX);
 }
