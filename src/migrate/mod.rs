@@ -6,14 +6,17 @@
 //!
 //! 1. lock out writers: `SHARE ROW EXCLUSIVE` on the products table (reads go
 //!    on, every `INSERT`/`UPDATE`/`DELETE` waits) and `SHARE` on the links;
-//! 2. add the `jsonb` column if it is missing;
-//! 3. `COPY` out one row per product with its owners aggregated in
-//!    `(created_at, product_owner_id)` order, plan each product in Rust
-//!    ([`plan::plan_product`]) and spool the documents to a temporary file
-//!    (memory stays bounded whatever the table size);
-//! 4. `COPY` the documents into a temporary table and apply them with one
-//!    `UPDATE … FROM`, touching only rows whose document changes (so a re-run
-//!    writes nothing);
+//! 2. on two more, read-only connections opened after those locks (so they
+//!    see exactly what will be updated), `COPY` out the product ids in order
+//!    and the links in `(product_id, created_at, product_owner_id)` order;
+//!    merge them in Rust (orphan links fall out of the merge) and plan each
+//!    product ([`plan::plan_product`]);
+//! 3. meanwhile, stream the planned documents through a bounded channel into
+//!    a binary `COPY` to a temporary table on the writing connection, so
+//!    memory stays bounded whatever the table size;
+//! 4. add the `jsonb` column if it is missing, and apply the documents with
+//!    one `UPDATE … FROM`, touching only rows whose document changes (so a
+//!    re-run writes nothing);
 //! 5. commit — or roll back on any error, on `dry_run`, or when the seed
 //!    policy breaks for any product. A killed process never commits.
 //!
@@ -170,16 +173,11 @@ fn has_column(
         .get(0))
 }
 
-/// One row per product: its id and its owner ids in `(created_at,
-/// product_owner_id)` order (`\N` when it has no links).
-fn products_with_owners(products: &str, links: &str, with_document: bool) -> String {
-    let document = if with_document {
-        ", p.ownership_details"
-    } else {
-        ""
-    };
+/// One row per product: its id, its document and its owner ids in
+/// `(created_at, product_owner_id)` order (`\N` when it has no links).
+fn products_with_documents_and_owners(products: &str, links: &str) -> String {
     format!(
-        "COPY (SELECT p.id{document}, l.owners FROM {products} p LEFT JOIN \
+        "COPY (SELECT p.id, p.ownership_details, l.owners FROM {products} p LEFT JOIN \
          (SELECT product_id, array_agg(product_owner_id ORDER BY created_at, product_owner_id) AS owners \
           FROM {links} GROUP BY product_id) l ON l.product_id = p.id) TO STDOUT"
     )
@@ -625,7 +623,7 @@ pub fn verify(
         ..VerifyReport::default()
     };
     {
-        let reader = tx.copy_out(&products_with_owners(&products, &links, true))?;
+        let reader = tx.copy_out(&products_with_documents_and_owners(&products, &links))?;
         let mut reader = BufReader::with_capacity(1 << 20, reader);
         let mut line = String::new();
         loop {

@@ -46,7 +46,8 @@ pub struct MigrationReport {
     pub by_owner_count: BTreeMap<usize, u64>,
     /// Repeated `(product_id, product_owner_id)` rows (each counted once more).
     pub duplicate_links: Sampled<(i64, i64)>,
-    /// Products that do not exist but have link rows: `(product_id, rows)`.
+    /// Products that do not exist but have link rows: `(product_id, rows)`
+    /// (product 0 stands for rows whose `product_id` is NULL).
     pub orphan_links: Sampled<(i64, u64)>,
     /// Link rows whose product does not exist (never written anywhere).
     pub orphan_link_rows: u64,
