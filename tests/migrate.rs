@@ -332,33 +332,49 @@ fn errors_exit_2() {
     };
     db.batch_execute("CREATE TABLE client_products (id bigint PRIMARY KEY)")
         .unwrap();
-    let out = cli(&["migrate", "--database-url", &url("migrate_errors")]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("product_owner_products does not exist"));
-    let out = cli(&[
-        "verify",
-        "--database-url",
-        &url("migrate_errors"),
-        "--links-table",
-        "client_products",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("run migrate first"));
-    let out = cli(&[
-        "migrate",
-        "--database-url",
-        "host=/nonexistent-socket-dir user=nobody dbname=x",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
-    let out = cli(&[
-        "migrate",
-        "--database-url",
-        &url("migrate_errors"),
-        "--products-table",
-        "x; drop table y",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
+    let fails = |args: &[&str], message: &str| {
+        let out = cli(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    };
+    let url = url("migrate_errors");
+    fails(
+        &["migrate", "--database-url", &url],
+        "product_owner_products does not exist",
+    );
+    fails(
+        &[
+            "verify",
+            "--database-url",
+            &url,
+            "--links-table",
+            "client_products",
+        ],
+        "run migrate first",
+    );
+    fails(
+        &[
+            "migrate",
+            "--database-url",
+            "host=/nonexistent-socket-dir user=nobody dbname=x",
+        ],
+        "cannot connect",
+    );
+    fails(
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--products-table",
+            "x; drop table y",
+        ],
+        "invalid table name",
+    );
+    fails(
+        &["migrate", "--database-url", "not a url ="],
+        "invalid --database-url",
+    );
 }
 
 #[test]
