@@ -12,80 +12,81 @@
 --   ownership_strict_violations(d jsonb) -> text[]   codes, in check order; '{}' when valid
 --   ownership_is_valid_strict(d jsonb)   -> boolean  for a CHECK constraint
 
+-- One pass over the keys (jsonb_each once per document); the rest is plain
+-- expressions, which PL/pgSQL evaluates without the query executor.
 CREATE OR REPLACE FUNCTION ownership_strict_violations(d jsonb)
 RETURNS text[]
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
 AS $fn$
 DECLARE
-    codes       text[] := '{}';
-    assoc       jsonb;
-    kind        text;            -- the association type, when it is valid
-    joint       jsonb;
-    k           text;
-    v           jsonb;
-    n           numeric;
-    owner_count integer := 0;
-    shares_ok   boolean := true;
-    total       numeric := 0;
-    len         integer;
-    e           jsonb;
-    ids         numeric[] := '{}';
+    codes     text[] := '{}';
+    kind      text;            -- the association type, when it is valid
+    joint     jsonb;
+    k         text;
+    v         jsonb;
+    n         numeric;
+    owners    integer := 0;    -- keys matching ^[0-9]+$
+    shares_ok boolean := true; -- every owner key canonical with a valid share
+    total     numeric := 0;    -- the sum of the valid shares
+    len       integer;
+    e         jsonb;
+    ids       numeric[] := '{}';
 BEGIN
     IF jsonb_typeof(d) <> 'object' THEN
         RETURN ARRAY['not_an_object'];
     END IF;
-
-    assoc := d -> 'association_type';
-    IF assoc IS NULL THEN
-        codes := codes || 'missing_association_type'::text;
-    ELSIF jsonb_typeof(assoc) = 'string'
-          AND assoc #>> '{}' IN ('individual', 'tenants_in_common', 'joint_ownership') THEN
-        kind := assoc #>> '{}';
+    IF NOT d ? 'association_type' THEN
+        codes := ARRAY['missing_association_type'];
+    ELSIF jsonb_typeof(d -> 'association_type') = 'string'
+          AND d ->> 'association_type' IN ('individual', 'tenants_in_common', 'joint_ownership') THEN
+        kind := d ->> 'association_type';
     ELSE
-        codes := codes || 'invalid_association_type'::text;
+        codes := ARRAY['invalid_association_type'];
     END IF;
     joint := d -> 'joint_owners';
 
-    -- Keys that look like owner ids but are not plain digits (ASCII forms:
-    -- signs, spaces, separators); the legacy rules would ignore them.
-    FOR k IN SELECT key FROM jsonb_object_keys(d) AS key
-             WHERE key !~ '^[0-9]+$' AND key ~ '^[[:space:]+,.-]*[0-9][[:space:]0-9+,.-]*$' LOOP
-        codes := codes || 'malformed_owner_key'::text;
-    END LOOP;
-
-    -- Owner keys are the keys matching ^[0-9]+$ (as in the legacy rules);
-    -- strict also wants them canonical positive BIGINT ids.
-    FOR k, v IN SELECT key, value FROM jsonb_each(d) WHERE key ~ '^[0-9]+$' LOOP
-        owner_count := owner_count + 1;
-        IF k !~ '^[1-9][0-9]{0,18}$'
-           OR (length(k) = 19 AND k > '9223372036854775807') THEN
+    FOR k, v IN SELECT key, value FROM jsonb_each(d) LOOP
+        IF k = 'association_type' OR k = 'joint_owners' THEN
+            CONTINUE;
+        END IF;
+        IF k !~ '^[0-9]+$' THEN
+            -- Metadata, unless it looks like an owner id that is not plain
+            -- digits (signs, spaces, separators): the legacy rules would
+            -- silently ignore that owner.
+            IF k ~ '^[[:space:]+,.-]*[0-9][[:space:]0-9+,.-]*$' THEN
+                codes := codes || 'malformed_owner_key'::text;
+            END IF;
+            CONTINUE;
+        END IF;
+        -- An owner key (^[0-9]+$, as in the legacy rules): it must be a
+        -- canonical positive BIGINT id.
+        owners := owners + 1;
+        IF left(k, 1) = '0' OR length(k) > 19 OR (length(k) = 19 AND k > '9223372036854775807') THEN
             codes := codes || 'non_canonical_owner_key'::text;
             shares_ok := false;
         END IF;
         IF kind = 'joint_ownership' THEN
             codes := codes || 'unexpected_share'::text;
-            CONTINUE;
-        END IF;
-        IF jsonb_typeof(v) <> 'number' THEN
+        ELSIF jsonb_typeof(v) <> 'number' THEN
             codes := codes || 'share_not_a_number'::text;
             shares_ok := false;
-            CONTINUE;
-        END IF;
-        n := v::numeric;
-        IF n <= 0 THEN
-            codes := codes || 'share_not_positive'::text;
-            shares_ok := false;
-        ELSIF n > 100 THEN
-            codes := codes || 'share_above_100'::text;
-            shares_ok := false;
-        ELSIF n <> round(n, 2) THEN
-            codes := codes || 'share_too_precise'::text;
-            shares_ok := false;
         ELSE
-            total := total + n;
+            n := v::numeric;
+            IF n <= 0 THEN
+                codes := codes || 'share_not_positive'::text;
+                shares_ok := false;
+            ELSIF n > 100 THEN
+                codes := codes || 'share_above_100'::text;
+                shares_ok := false;
+            ELSIF n <> round(n, 2) THEN
+                codes := codes || 'share_too_precise'::text;
+                shares_ok := false;
+            ELSE
+                total := total + n;
+            END IF;
         END IF;
     END LOOP;
-    IF owner_count > 10000 THEN
+    IF owners > 10000 THEN
         codes := codes || 'too_many_owners'::text;
     END IF;
 
@@ -93,7 +94,7 @@ BEGIN
         IF joint IS NOT NULL THEN
             codes := codes || 'unexpected_joint_owners'::text;
         END IF;
-        IF owner_count <> 1 THEN
+        IF owners <> 1 THEN
             codes := codes || 'individual_owner_count'::text;
         ELSIF shares_ok AND total <> 100 THEN
             codes := codes || 'individual_share_not_100'::text;
@@ -102,10 +103,10 @@ BEGIN
         IF joint IS NOT NULL THEN
             codes := codes || 'unexpected_joint_owners'::text;
         END IF;
-        IF owner_count < 2 THEN
+        IF owners < 2 THEN
             codes := codes || 'too_few_owners'::text;
         END IF;
-        IF owner_count >= 1 AND shares_ok AND total <> 100 THEN
+        IF owners >= 1 AND shares_ok AND total <> 100 THEN
             codes := codes || 'total_not_100'::text;
         END IF;
     ELSIF kind = 'joint_ownership' THEN
@@ -118,7 +119,9 @@ BEGIN
             IF len > 10000 THEN
                 codes := codes || 'too_many_owners'::text;
             END IF;
-            FOR e IN SELECT value FROM jsonb_array_elements(joint) LOOP
+            -- Positive BIGINT ids, judged by value (2.0 is owner 2), each once.
+            FOR i IN 0 .. len - 1 LOOP
+                e := joint -> i;
                 IF jsonb_typeof(e) = 'number'
                    AND e::numeric = trunc(e::numeric)
                    AND e::numeric BETWEEN 1 AND 9223372036854775807 THEN
