@@ -544,7 +544,8 @@ pub fn migrate(
     report
         .phases
         .push(("read, plan and load", read_started.elapsed()));
-    tx.batch_execute("ANALYZE ownership_migration")?;
+    // No ANALYZE: without statistics the planner still sizes the temporary
+    // table from its pages and picks the same hash join, 0.1-0.2 s sooner.
 
     let update_started = Instant::now();
     if !had_column && !options.dry_run {
