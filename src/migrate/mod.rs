@@ -466,6 +466,18 @@ fn plan_all(
 /// is called with `(products planned, products in all)`.
 ///
 /// Returns the report; on any error nothing has been written.
+///
+/// ```no_run
+/// use ownership::migrate::{migrate, verify, MigrateOptions};
+///
+/// let config: postgres::Config = "host=/run/postgresql user=portal dbname=portal".parse()?;
+/// let options = MigrateOptions::default(); // balanced split, the seed's table names
+/// let report = migrate(&config, &options, &mut |done, total| eprintln!("{done}/{total}"))?;
+/// print!("{}", report.summary());
+/// let check = verify(&config, &options)?;
+/// assert!(check.is_ok(), "{}", check.summary());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn migrate(
     config: &postgres::Config,
     options: &MigrateOptions,
