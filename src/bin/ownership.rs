@@ -398,9 +398,22 @@ fn run_migrate(
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
     let bar = progress_bar(quiet);
+    let mut writing = false;
     let result = ownership::migrate::migrate(config, options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
+        if done == total && total > 0 && !writing && !bar.is_hidden() {
+            // Planning is done; the single UPDATE has no progress to show.
+            writing = true;
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
+            bar.set_message(format!(
+                "all {total} products planned; writing their documents"
+            ));
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
     });
     bar.finish_and_clear();
     let summary = result?;
