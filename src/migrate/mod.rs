@@ -173,16 +173,6 @@ fn has_column(
         .get(0))
 }
 
-/// One row per product: its id, its document and its owner ids in
-/// `(created_at, product_owner_id)` order (`\N` when it has no links).
-fn products_with_documents_and_owners(products: &str, links: &str) -> String {
-    format!(
-        "COPY (SELECT p.id, p.ownership_details, l.owners FROM {products} p LEFT JOIN \
-         (SELECT product_id, array_agg(product_owner_id ORDER BY created_at, product_owner_id) AS owners \
-          FROM {links} GROUP BY product_id) l ON l.product_id = p.id) TO STDOUT"
-    )
-}
-
 /// Splits one line of COPY text output into fields (`None` for `\N`), undoing
 /// COPY's backslash escapes.
 fn copy_fields(line: &str) -> Vec<Option<String>> {
@@ -213,32 +203,6 @@ fn copy_fields(line: &str) -> Vec<Option<String>> {
                 }
             }
             Some(out)
-        })
-        .collect()
-}
-
-/// Parses `{1,2,NULL}` (an `int8[]` in COPY text form).
-fn parse_owner_array(field: Option<&str>) -> Result<Vec<Option<i64>>, MigrateError> {
-    let Some(text) = field else {
-        return Ok(Vec::new());
-    };
-    let inner = text
-        .strip_prefix('{')
-        .and_then(|t| t.strip_suffix('}'))
-        .ok_or_else(|| MigrateError::UnexpectedRow(format!("owner array {text:?}")))?;
-    if inner.is_empty() {
-        return Ok(Vec::new());
-    }
-    inner
-        .split(',')
-        .map(|x| {
-            if x == "NULL" {
-                Ok(None)
-            } else {
-                x.parse()
-                    .map(Some)
-                    .map_err(|_| MigrateError::UnexpectedRow(format!("owner id {x:?}")))
-            }
         })
         .collect()
 }
@@ -349,6 +313,67 @@ impl<R: BufRead> Links<R> {
     }
 }
 
+/// The links of every product, in the order the migration uses.
+fn link_query(links: &str) -> String {
+    format!(
+        "COPY (SELECT product_id, product_owner_id FROM {links} \
+         ORDER BY product_id, created_at, product_owner_id) TO STDOUT"
+    )
+}
+
+impl<R: BufRead> Links<R> {
+    fn new(reader: R) -> Self {
+        Links {
+            reader,
+            line: String::new(),
+            peeked: None,
+            done: false,
+        }
+    }
+}
+
+/// Walks the products (COPY lines ordered by id, the id first) and the links
+/// (ordered by product) together, like a merge join: `product` gets each
+/// product's fields and its owners in order, `orphan` each group of links
+/// whose product does not exist (`None`: a NULL `product_id`).
+fn merge_products_and_links(
+    mut products: impl BufRead,
+    links: &mut Links<impl BufRead>,
+    mut product: impl FnMut(i64, &[Option<String>], &[Option<i64>]) -> Result<(), MigrateError>,
+    mut orphan: impl FnMut(Option<i64>, usize),
+) -> Result<(), MigrateError> {
+    let mut line = String::new();
+    let mut owners: Vec<Option<i64>> = Vec::new();
+    loop {
+        line.clear();
+        if products.read_line(&mut line)? == 0 {
+            break;
+        }
+        let fields = copy_fields(line.trim_end_matches('\n'));
+        let id = parse_id(fields.first().and_then(|f| f.as_deref()))?;
+        // Links of products below this one have no product.
+        while let Some((Some(p), _)) = links.peek()? {
+            if p >= id {
+                break;
+            }
+            let group = links.take_group(&mut owners)?.flatten();
+            orphan(group, owners.len());
+        }
+        owners.clear();
+        if let Some((Some(p), _)) = links.peek()? {
+            if p == id {
+                links.take_group(&mut owners)?;
+            }
+        }
+        product(id, &fields, &owners)?;
+    }
+    // Whatever links are left point past the last product (or at NULL).
+    while let Some(group) = links.take_group(&mut owners)? {
+        orphan(group, owners.len());
+    }
+    Ok(())
+}
+
 /// Reads the products and the links (two sorted streams on two connections,
 /// merged here, so orphans fall out for free) and plans every product,
 /// sending the documents down `tx` as COPY text. Returns the statistics, or
@@ -363,90 +388,65 @@ fn plan_all(
     let mut product_client = read_connection(config, options)?;
     let mut link_client = read_connection(config, options)?;
     let product_query = format!("COPY (SELECT id FROM {products} ORDER BY id) TO STDOUT");
-    let link_query = format!(
-        "COPY (SELECT product_id, product_owner_id FROM {links} \
-         ORDER BY product_id, created_at, product_owner_id) TO STDOUT"
-    );
-    let mut product_ids =
-        BufReader::with_capacity(1 << 20, product_client.copy_out(&product_query)?);
-    let mut links = Links {
-        reader: BufReader::with_capacity(1 << 20, link_client.copy_out(&link_query)?),
-        line: String::new(),
-        peeked: None,
-        done: false,
-    };
+    let product_ids = BufReader::with_capacity(1 << 20, product_client.copy_out(&product_query)?);
+    let mut links = Links::new(BufReader::with_capacity(
+        1 << 20,
+        link_client.copy_out(&link_query(links))?,
+    ));
     let mut report = MigrationReport::default();
     let mut seed_failures: (u64, Vec<(i64, usize, Decimal)>) = (0, Vec::new());
-    let mut line = String::new();
-    let mut owners: Vec<Option<i64>> = Vec::new();
     let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
     let send = |msg: Planned| {
         tx.send(msg)
             .map_err(|_| MigrateError::UnexpectedRow("the writer stopped".into()))
     };
-    let orphan = |report: &mut MigrationReport, product: Option<i64>, rows: usize| {
-        report.orphan_links.add((product.unwrap_or(0), rows as u64));
-        report.orphan_link_rows += rows as u64;
-        report.link_rows += rows as u64;
-    };
-    loop {
-        line.clear();
-        if product_ids.read_line(&mut line)? == 0 {
-            break;
-        }
-        let id = parse_id(Some(line.trim_end_matches('\n')))?;
-        // Links of products below this one have no product: orphans.
-        while let Some((Some(p), _)) = links.peek()? {
-            if p >= id {
-                break;
-            }
-            let product = links.take_group(&mut owners)?.flatten();
-            orphan(&mut report, product, owners.len());
-        }
-        owners.clear();
-        if let Some((Some(p), _)) = links.peek()? {
-            if p == id {
-                links.take_group(&mut owners)?;
-            }
-        }
-        report.products += 1;
-        report.link_rows += owners.len() as u64;
-        match plan::plan_product(&owners, options.policy) {
-            Ok(plan) => {
-                for &d in &plan.duplicates {
-                    report.duplicate_links.add((id, d.get()));
+    let (mut orphan_links, mut orphan_rows) = (Sampled::default(), 0u64);
+    merge_products_and_links(
+        product_ids,
+        &mut links,
+        |id, _, owners| {
+            report.products += 1;
+            report.link_rows += owners.len() as u64;
+            match plan::plan_product(owners, options.policy) {
+                Ok(plan) => {
+                    for &d in &plan.duplicates {
+                        report.duplicate_links.add((id, d.get()));
+                    }
+                    for &bad in &plan.invalid_owner_ids {
+                        report.invalid_owner_links.add((id, bad));
+                    }
+                    *report
+                        .by_association_type
+                        .entry(plan.association_type().as_str())
+                        .or_default() += 1;
+                    *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
+                    binary_row(&mut chunk, id, &plan.document());
                 }
-                for &bad in &plan.invalid_owner_ids {
-                    report.invalid_owner_links.add((id, bad));
+                Err(SplitError::SeedShareNotPositive { owners, share }) => {
+                    seed_failures.0 += 1;
+                    if seed_failures.1.len() < report::SAMPLES {
+                        seed_failures.1.push((id, owners, share));
+                    }
                 }
-                *report
-                    .by_association_type
-                    .entry(plan.association_type().as_str())
-                    .or_default() += 1;
-                *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
-                binary_row(&mut chunk, id, &plan.document());
+                Err(e) => return Err(MigrateError::UnexpectedRow(format!("product {id}: {e}"))),
             }
-            Err(SplitError::SeedShareNotPositive { owners, share }) => {
-                seed_failures.0 += 1;
-                if seed_failures.1.len() < report::SAMPLES {
-                    seed_failures.1.push((id, owners, share));
-                }
+            if chunk.len() >= CHUNK_BYTES {
+                send(Planned::Rows(std::mem::replace(
+                    &mut chunk,
+                    Vec::with_capacity(CHUNK_BYTES + 4096),
+                )))?;
+                send(Planned::Progress(report.products))?;
             }
-            Err(e) => return Err(MigrateError::UnexpectedRow(format!("product {id}: {e}"))),
-        }
-        if chunk.len() >= CHUNK_BYTES {
-            send(Planned::Rows(std::mem::replace(
-                &mut chunk,
-                Vec::with_capacity(CHUNK_BYTES + 4096),
-            )))?;
-            send(Planned::Progress(report.products))?;
-        }
-    }
-    // Whatever links are left point past the last product (or at NULL).
-    while let Some(product) = links.take_group(&mut owners)? {
-        orphan(&mut report, product, owners.len());
-    }
-    drop(product_ids);
+            Ok(())
+        },
+        |product, rows| {
+            orphan_links.add((product.unwrap_or(0), rows as u64));
+            orphan_rows += rows as u64;
+        },
+    )?;
+    report.orphan_links = orphan_links;
+    report.orphan_link_rows = orphan_rows;
+    report.link_rows += orphan_rows;
     drop(links);
     product_client.batch_execute("COMMIT")?;
     link_client.batch_execute("COMMIT")?;
@@ -615,61 +615,64 @@ pub fn verify(
     config: &postgres::Config,
     options: &MigrateOptions,
 ) -> Result<VerifyReport, MigrateError> {
-    let mut client = config
-        .connect(postgres::NoTls)
-        .map_err(MigrateError::Connect)?;
     let start = Instant::now();
     let products = quote_table(&options.tables.products)?;
     let links = quote_table(&options.tables.links)?;
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(postgres::IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()?;
-    require_table(&mut tx, &products, &options.tables.products)?;
-    require_table(&mut tx, &links, &options.tables.links)?;
-    if !has_column(&mut tx, &products, "ownership_details")? {
+    // Two connections reading one snapshot: the second imports the first's.
+    let mut main = config
+        .connect(postgres::NoTls)
+        .map_err(MigrateError::Connect)?;
+    main.batch_execute(
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '256MB'",
+    )?;
+    require_table(&mut main, &products, &options.tables.products)?;
+    require_table(&mut main, &links, &options.tables.links)?;
+    if !has_column(&mut main, &products, "ownership_details")? {
         return Err(MigrateError::MissingColumn(options.tables.products.clone()));
     }
+    let snapshot: String = main.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(MigrateError::UnexpectedRow(format!(
+            "snapshot id {snapshot:?}"
+        )));
+    }
+    let mut second = config
+        .connect(postgres::NoTls)
+        .map_err(MigrateError::Connect)?;
+    second.batch_execute(&format!(
+        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+         SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL work_mem = '256MB'"
+    ))?;
     let mut report = VerifyReport {
         policy: options.policy,
         ..VerifyReport::default()
     };
+    let mut orphan_rows = 0u64;
     {
-        let reader = tx.copy_out(&products_with_documents_and_owners(&products, &links))?;
-        let mut reader = BufReader::with_capacity(1 << 20, reader);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                break;
-            }
-            let fields = copy_fields(line.trim_end_matches('\n'));
-            let id = parse_id(fields.first().and_then(|f| f.as_deref()))?;
-            let document = fields.get(1).cloned().flatten();
-            let owners = parse_owner_array(fields.get(2).and_then(|f| f.as_deref()))?;
-            report.products += 1;
-            if reconcile(
-                id,
-                document.as_deref(),
-                &owners,
-                options.policy,
-                &mut report,
-            ) {
-                report.reconciled += 1;
-            }
-        }
+        let product_query =
+            format!("COPY (SELECT id, ownership_details FROM {products} ORDER BY id) TO STDOUT");
+        let documents = BufReader::with_capacity(1 << 20, main.copy_out(&product_query)?);
+        let mut links = Links::new(BufReader::with_capacity(
+            1 << 20,
+            second.copy_out(&link_query(&links))?,
+        ));
+        merge_products_and_links(
+            documents,
+            &mut links,
+            |id, fields, owners| {
+                report.products += 1;
+                let document = fields.get(1).and_then(|f| f.as_deref());
+                if reconcile(id, document, owners, options.policy, &mut report) {
+                    report.reconciled += 1;
+                }
+                Ok(())
+            },
+            |_, rows| orphan_rows += rows as u64,
+        )?;
     }
-    let orphan_rows: i64 = tx
-        .query_one(
-            &format!(
-                "SELECT count(*) FROM {links} l WHERE NOT EXISTS (SELECT 1 FROM {products} p WHERE p.id = l.product_id)"
-            ),
-            &[],
-        )?
-        .get(0);
-    report.orphan_link_rows = orphan_rows as u64;
-    tx.commit()?;
+    report.orphan_link_rows = orphan_rows;
+    second.batch_execute("COMMIT")?;
+    main.batch_execute("COMMIT")?;
     report.elapsed = start.elapsed();
     Ok(report)
 }
@@ -807,12 +810,6 @@ mod tests {
             copy_fields("1\t{\"a\": \"x\\\\y\\tz\"}\t\\N"),
             [Some("1".into()), Some("{\"a\": \"x\\y\tz\"}".into()), None]
         );
-        assert_eq!(
-            parse_owner_array(Some("{3,NULL,-1}")).unwrap(),
-            [Some(3), None, Some(-1)]
-        );
-        assert_eq!(parse_owner_array(None).unwrap(), []);
-        assert!(parse_owner_array(Some("3,4")).is_err());
     }
 
     #[test]
