@@ -482,7 +482,13 @@ fn codes_set<'a>(codes: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     codes.into_iter().map(str::to_owned).collect()
 }
 
-const DOCUMENTS: usize = 12_000;
+/// Documents per run; `OWNERSHIP_DIFFERENTIAL_DOCS` asks for a longer run.
+fn documents_per_run() -> usize {
+    std::env::var("OWNERSHIP_DIFFERENTIAL_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_000)
+}
 const BATCH: usize = 2_000;
 
 /// Sends every generated document to the server through `query` (which gets
@@ -495,7 +501,7 @@ fn differential(
     query: &str,
     mut judge: impl FnMut(&Document, &postgres::Row) -> Result<bool, String>,
 ) {
-    let docs = generated_documents(DOCUMENTS);
+    let docs = generated_documents(documents_per_run());
     let (mut accepted, mut disagreements) = (0, Vec::new());
     for chunk in docs.chunks(BATCH) {
         let rows = db.query(query, &[&chunk]).unwrap();
