@@ -51,6 +51,17 @@ fn doc(db: &mut Client, id: i64) -> Document {
     .get(0)
 }
 
+/// Whether `client_products` has the `ownership_details` column.
+fn has_details_column(db: &mut Client) -> bool {
+    db.query_one(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
 fn hand_made(db: &mut Client) {
     db.batch_execute(LEGACY_SCHEMA).unwrap();
     db.batch_execute(
@@ -158,13 +169,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
     let report = migrate(&cfg("migrate_rerun"), &dry, &mut |_, _| {}).unwrap();
     assert!(report.dry_run && report.column_added);
     assert_eq!(report.updated, 6);
-    let has_column: bool = db
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let has_column = has_details_column(&mut db);
     assert!(!has_column, "a dry run must not even add the column");
 
     migrate(
@@ -307,13 +312,7 @@ fn seed_policy_failure_writes_nothing_and_names_the_products() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("product 7 (155 owners, share -0.10)"));
-    let has_column: bool = db
-        .query_one(
-            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
-            &[],
-        )
-        .unwrap()
-        .get(0);
+    let has_column = has_details_column(&mut db);
     assert!(!has_column, "nothing is written, not even the column");
     // Balanced works for the same data.
     let out = cli(&["migrate", "--database-url", &url("migrate_seed_breaks")]);
