@@ -241,8 +241,10 @@ enum Planned {
 /// enough that the few messages in flight keep memory bounded.
 const CHUNK_BYTES: usize = 256 * 1024;
 
-/// A read-only connection in a repeatable-read transaction whose snapshot
-/// is taken after the writer's locks, so it sees exactly what will be updated.
+/// A connection in a read-only repeatable-read transaction, its snapshot not
+/// yet taken (it is taken by the first query, or imported with `SET
+/// TRANSACTION SNAPSHOT`). The migration opens these after its locks, so they
+/// see exactly what will be updated.
 fn read_connection(
     config: &postgres::Config,
     options: &MigrateOptions,
@@ -619,12 +621,7 @@ pub fn verify(
     let products = quote_table(&options.tables.products)?;
     let links = quote_table(&options.tables.links)?;
     // Two connections reading one snapshot: the second imports the first's.
-    let mut main = config
-        .connect(postgres::NoTls)
-        .map_err(MigrateError::Connect)?;
-    main.batch_execute(
-        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '256MB'",
-    )?;
+    let mut main = read_connection(config, options)?;
     require_table(&mut main, &products, &options.tables.products)?;
     require_table(&mut main, &links, &options.tables.links)?;
     if !has_column(&mut main, &products, "ownership_details")? {
@@ -636,13 +633,9 @@ pub fn verify(
             "snapshot id {snapshot:?}"
         )));
     }
-    let mut second = config
-        .connect(postgres::NoTls)
-        .map_err(MigrateError::Connect)?;
-    second.batch_execute(&format!(
-        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; \
-         SET TRANSACTION SNAPSHOT '{snapshot}'; SET LOCAL work_mem = '256MB'"
-    ))?;
+    // SET commands are not queries: the snapshot can still be imported.
+    let mut second = read_connection(config, options)?;
+    second.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))?;
     let mut report = VerifyReport {
         policy: options.policy,
         ..VerifyReport::default()
