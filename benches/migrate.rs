@@ -2,7 +2,7 @@
 //! physical floor, on the same synthetic data in one run on a throwaway server:
 //!
 //! - the seed's block (`tests/fixtures/seed_phase3.sql`) on one copy,
-//! - `ownership migrate --policy seed` (the CLI, under `/usr/bin/time -v` for
+//! - `coownership migrate --policy seed` (the CLI, under `/usr/bin/time -v` for
 //!   its peak memory) on a second copy,
 //! - a bare `UPDATE client_products SET ownership_details = <constant>` over
 //!   the same rows on a third copy (the constant as long as the average
@@ -10,13 +10,13 @@
 //!
 //! and checks that the first two wrote identical documents.
 //!
-//! `cargo bench --bench migrate --features cli` (sizes: `OWNERSHIP_BENCH_SIZES=100000,1000000`).
+//! `cargo bench --bench migrate --features cli` (sizes: `COOWNERSHIP_BENCH_SIZES=100000,1000000`).
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use ownership::migrate::demo::{load, Synthetic};
-use ownership::pg::server::TempServer;
+use coownership::migrate::demo::{load, Synthetic};
+use coownership::pg::server::TempServer;
 use postgres::Client;
 
 fn checksum(db: &mut Client) -> (i64, String) {
@@ -40,17 +40,17 @@ fn main() {
         println!("migrate: skipped outside `cargo bench`");
         return;
     }
-    let sizes: Vec<u64> = std::env::var("OWNERSHIP_BENCH_SIZES")
+    let sizes: Vec<u64> = std::env::var("COOWNERSHIP_BENCH_SIZES")
         .unwrap_or_else(|_| "100000,1000000".into())
         .split(',')
         .map(|s| {
             s.trim()
                 .parse()
-                .expect("OWNERSHIP_BENCH_SIZES: comma-separated numbers")
+                .expect("COOWNERSHIP_BENCH_SIZES: comma-separated numbers")
         })
         .collect();
     let server = TempServer::start().expect("a throwaway PostgreSQL server");
-    println!("| products | seed Phase 3 block | ownership migrate --policy seed | bare UPDATE | seed / ours | ours / bare | CLI peak RSS |");
+    println!("| products | seed Phase 3 block | coownership migrate --policy seed | bare UPDATE | seed / ours | ours / bare | CLI peak RSS |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     for &n in &sizes {
         let shape = Synthetic {
@@ -78,7 +78,7 @@ fn main() {
                 Command::new("/usr/bin/time")
                     .args([
                         "-v",
-                        env!("CARGO_BIN_EXE_ownership"),
+                        env!("CARGO_BIN_EXE_coownership"),
                         "migrate",
                         "--quiet",
                         "--policy",

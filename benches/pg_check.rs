@@ -6,7 +6,7 @@
 
 use std::time::{Duration, Instant};
 
-use ownership::pg::server::TempServer;
+use coownership::pg::server::TempServer;
 
 const DOCUMENTS: i64 = 100_000;
 const ROUNDS: usize = 7;
@@ -21,7 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let server = TempServer::start()?;
     let mut db = server.create_database("bench_check")?;
-    ownership::pg::install(&mut db)?;
+    coownership::pg::install(&mut db)?;
     db.batch_execute(include_str!("../tests/fixtures/seed_check.sql"))?;
     // The realistic mix of benches/validate.rs: half individual, most of the
     // rest 2–3 tenants in common, some joint, a little metadata.

@@ -1,10 +1,10 @@
 //! Equal split and apportionment; throughput is per owner, so a flat
 //! owners-per-second figure across n shows the cost is linear in n.
 
+use coownership::apportion::apportion;
+use coownership::split::{equal_split, SplitPolicy};
+use coownership::OwnerId;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use ownership::apportion::apportion;
-use ownership::split::{equal_split, SplitPolicy};
-use ownership::OwnerId;
 use rust_decimal::Decimal;
 use std::hint::black_box;
 

@@ -1,8 +1,8 @@
 //! Documents per second for parse + validate, beside serde_json parsing the
 //! same bytes in the same run (`validate/serde_value`, `validate/serde_ignored`).
 
+use coownership::{Document, Rules};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ownership::{Document, Rules};
 use std::hint::black_box;
 
 /// A deterministic realistic mix: half individual, most of the rest 2–3

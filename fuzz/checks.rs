@@ -2,11 +2,11 @@
 // cargo-fuzz targets (`include!`d) and by `tests/fuzz_corpus.rs`.
 
 #[allow(unused_imports)]
-use ownership::apportion::apportion;
+use coownership::apportion::apportion;
 #[allow(unused_imports)]
-use ownership::split::{equal_split, SplitError, SplitPolicy};
+use coownership::split::{equal_split, SplitError, SplitPolicy};
 #[allow(unused_imports)]
-use ownership::{Document, JointOwnership, OwnerId, Ownership, Rules, Share, TenantsInCommon};
+use coownership::{Document, JointOwnership, OwnerId, Ownership, Rules, Share, TenantsInCommon};
 #[allow(unused_imports)]
 use rust_decimal::Decimal;
 

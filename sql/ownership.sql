@@ -1,6 +1,6 @@
 -- ownership: the strict rules for `ownership_details`, in SQL.
 --
--- Shipped with the `ownership` crate (DESIGN.md §2 "strict"): the database
+-- Shipped with the `coownership` crate (DESIGN.md §2 "strict"): the database
 -- enforces the same rule as the application, and returns the same violation
 -- codes as the Rust `ViolationCode`s. Idempotent: safe to run again.
 --

@@ -45,8 +45,8 @@ pub enum ApportionError {
 /// ([`Ownership::owners`]), each with scale `decimals`.
 ///
 /// ```
-/// use ownership::apportion::apportion;
-/// use ownership::Ownership;
+/// use coownership::apportion::apportion;
+/// use coownership::Ownership;
 /// use rust_decimal::Decimal;
 ///
 /// let o = Ownership::parse(

@@ -18,7 +18,7 @@ use crate::{Limits, ModelError, Ownership, Rules, Violations};
 /// it follows the strict rules.
 ///
 /// ```
-/// use ownership::{Document, Ownership, OwnerId, Rules};
+/// use coownership::{Document, Ownership, OwnerId, Rules};
 ///
 /// let doc = Document::parse(
 ///     r#"{"association_type": "individual", "123": 100.00, "note": "migrated"}"#,
@@ -127,7 +127,7 @@ impl Document {
     /// metadata and are refused, and so is a key the document already has.
     ///
     /// ```
-    /// use ownership::{Document, Ownership, OwnerId};
+    /// use coownership::{Document, Ownership, OwnerId};
     ///
     /// let doc = Document::from_ownership(&Ownership::individual(OwnerId::new(7)?))
     ///     .with_metadata("note", &serde_json::json!("no_previous_ownership"))?;
@@ -206,7 +206,7 @@ impl Document {
     /// every violation.
     ///
     /// ```
-    /// use ownership::{Document, Rules};
+    /// use coownership::{Document, Rules};
     ///
     /// // The seed tolerates a total of 100.01; strict does not.
     /// let doc = Document::parse(
@@ -215,7 +215,7 @@ impl Document {
     /// assert!(doc.validate(Rules::Seed).is_ok());
     /// let violations = doc.validate(Rules::Strict).unwrap_err();
     /// assert_eq!(violations.codes().collect::<Vec<_>>(), ["total_not_100"]);
-    /// # Ok::<(), ownership::ParseError>(())
+    /// # Ok::<(), coownership::ParseError>(())
     /// ```
     pub fn validate(&self, rules: Rules) -> Result<(), Violations> {
         self.validate_with(rules, &Limits::default())

@@ -9,7 +9,7 @@ use thiserror::Error;
 /// not parse errors.
 ///
 /// ```
-/// use ownership::Document;
+/// use coownership::Document;
 ///
 /// let err = Document::parse(r#"{"association_type": "individual", "1": 100.00"#).unwrap_err();
 /// assert_eq!(err.offset(), 46);
@@ -94,7 +94,7 @@ pub enum ParseErrorKind {
 /// A value that a typed constructor refuses.
 ///
 /// ```
-/// use ownership::{ModelError, OwnerId, Share, TenantsInCommon};
+/// use coownership::{ModelError, OwnerId, Share, TenantsInCommon};
 ///
 /// let a = OwnerId::new(1)?;
 /// let half = Share::from_basis_points(5000)?;

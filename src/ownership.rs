@@ -57,7 +57,7 @@ impl fmt::Display for AssociationType {
 /// strict rules). [`Ownership::to_json`] writes the canonical wire format.
 ///
 /// ```
-/// use ownership::{Ownership, OwnerId, Share, TenantsInCommon};
+/// use coownership::{Ownership, OwnerId, Share, TenantsInCommon};
 ///
 /// let tic = TenantsInCommon::new([
 ///     (OwnerId::new(456)?, "66.67".parse::<Share>()?),

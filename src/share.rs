@@ -15,13 +15,13 @@ use crate::wire::number;
 /// writes and what [`FromStr`] requires.
 ///
 /// ```
-/// use ownership::OwnerId;
+/// use coownership::OwnerId;
 ///
 /// let id: OwnerId = "123".parse()?;
 /// assert_eq!(id.get(), 123);
 /// assert!("007".parse::<OwnerId>().is_err()); // not canonical
 /// assert!(OwnerId::new(0).is_err());
-/// # Ok::<(), ownership::ModelError>(())
+/// # Ok::<(), coownership::ModelError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OwnerId(i64);
@@ -99,7 +99,7 @@ impl From<OwnerId> for i64 {
 /// every constructor checks, and conversions never round.
 ///
 /// ```
-/// use ownership::Share;
+/// use coownership::Share;
 /// use rust_decimal::Decimal;
 ///
 /// let s: Share = "33.33".parse()?;
@@ -109,7 +109,7 @@ impl From<OwnerId> for i64 {
 /// assert_eq!(Decimal::from(s), Decimal::new(3333, 2));
 /// assert!("33.335".parse::<Share>().is_err()); // too precise: never rounded
 /// assert!("100.01".parse::<Share>().is_err());
-/// # Ok::<(), ownership::ModelError>(())
+/// # Ok::<(), coownership::ModelError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Share(u16);

@@ -93,8 +93,8 @@ pub enum SplitError {
 /// shares, the order decides who gets which (see [`SplitPolicy`]).
 ///
 /// ```
-/// use ownership::split::{equal_split, SplitError, SplitPolicy};
-/// use ownership::OwnerId;
+/// use coownership::split::{equal_split, SplitError, SplitPolicy};
+/// use coownership::OwnerId;
 ///
 /// let owners: Vec<OwnerId> = (1..=3).map(|i| OwnerId::new(i).unwrap()).collect();
 /// let o = equal_split(&owners, SplitPolicy::Balanced)?;

@@ -1,5 +1,5 @@
 //! The shipped SQL, available without any database dependency (the CLI's
-//! `ownership sql` prints it; with the `postgres` feature, `pg::install` runs it).
+//! `coownership sql` prints it; with the `postgres` feature, `pg::install` runs it).
 
 /// `ownership_strict_violations(jsonb) RETURNS text[]` and
 /// `ownership_is_valid_strict(jsonb) RETURNS boolean`, both `IMMUTABLE`,

@@ -1,11 +1,11 @@
-//! Runs the built `ownership` binary on JSON Lines input.
+//! Runs the built `coownership` binary on JSON Lines input.
 #![cfg(feature = "cli")]
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ownership"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coownership"))
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -101,7 +101,7 @@ fn seed_rules_are_selectable() {
 
 #[test]
 fn exit_zero_when_all_valid_and_file_argument_works() {
-    let dir = std::env::temp_dir().join(format!("ownership-cli-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("coownership-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("good.jsonl");
     std::fs::write(
@@ -253,7 +253,7 @@ fn sql_prints_the_shipped_functions_and_the_constraint() {
     let out = run(&["sql"], b"");
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.starts_with(ownership::sql::STRICT_FUNCTIONS));
+    assert!(text.starts_with(coownership::sql::STRICT_FUNCTIONS));
     assert!(text.contains("CREATE OR REPLACE FUNCTION ownership_strict_violations(d jsonb)"));
-    assert!(text.contains(ownership::sql::CHECK_CONSTRAINT));
+    assert!(text.contains(coownership::sql::CHECK_CONSTRAINT));
 }

@@ -2,7 +2,7 @@
 //! never a panic, a stack overflow, or memory out of proportion to the input;
 //! and the CLI answers every line and goes on.
 
-use ownership::{Document, Rules};
+use coownership::{Document, Rules};
 
 /// What a case must give under the strict rules.
 #[derive(Debug, PartialEq)]
@@ -261,7 +261,7 @@ fn the_cli_answers_every_hostile_line_and_goes_on() {
     use std::process::Command;
 
     let cases = cases();
-    let dir = std::env::temp_dir().join(format!("ownership-hostile-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("coownership-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("hostile.jsonl");
     let mut input = Vec::new();
@@ -275,10 +275,10 @@ fn the_cli_answers_every_hostile_line_and_goes_on() {
     let time = std::path::Path::new("/usr/bin/time").exists();
     let mut cmd = if time {
         let mut c = Command::new("/usr/bin/time");
-        c.arg("-v").arg(env!("CARGO_BIN_EXE_ownership"));
+        c.arg("-v").arg(env!("CARGO_BIN_EXE_coownership"));
         c
     } else {
-        Command::new(env!("CARGO_BIN_EXE_ownership"))
+        Command::new(env!("CARGO_BIN_EXE_coownership"))
     };
     let out = cmd.arg("validate").arg(&path).output().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();

@@ -1,4 +1,4 @@
-//! `ownership migrate`, `verify` and `demo` on a throwaway PostgreSQL.
+//! `coownership migrate`, `verify` and `demo` on a throwaway PostgreSQL.
 #![cfg(all(feature = "postgres", feature = "cli"))]
 
 mod common;
@@ -6,14 +6,14 @@ mod common;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ownership::migrate::demo::{load, Synthetic, LEGACY_SCHEMA};
-use ownership::migrate::{migrate, verify, MigrateError, MigrateOptions};
-use ownership::split::SplitPolicy;
-use ownership::Document;
+use coownership::migrate::demo::{load, Synthetic, LEGACY_SCHEMA};
+use coownership::migrate::{migrate, verify, MigrateError, MigrateOptions};
+use coownership::split::SplitPolicy;
+use coownership::Document;
 use postgres::Client;
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ownership"))
+    Command::new(env!("CARGO_BIN_EXE_coownership"))
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -22,7 +22,7 @@ fn cli(args: &[&str]) -> Output {
 
 fn cfg(db: &str) -> postgres::Config {
     let mut config = common::server().expect("server").config_for(db);
-    config.application_name("ownership");
+    config.application_name("coownership");
     config
 }
 
@@ -260,7 +260,8 @@ fn verify_catches_tampering_missing_and_extra_owners() {
     assert_eq!(v.reconciled, 2);
     assert!(v.summary().contains("product 3: share_mismatch"));
 
-    let report = std::env::temp_dir().join(format!("ownership-verify-{}.json", std::process::id()));
+    let report =
+        std::env::temp_dir().join(format!("coownership-verify-{}.json", std::process::id()));
     let out = cli(&[
         "verify",
         "--database-url",
@@ -394,7 +395,7 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
            UPDATE client_products SET ownership_details = '{"before": true}';"#,
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ownership"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coownership"))
         .args([
             "migrate",
             "--quiet",
@@ -413,7 +414,7 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
     while Instant::now() < deadline {
         let rows = db
             .query(
-                "SELECT query FROM pg_stat_activity WHERE application_name = 'ownership' AND state = 'active'",
+                "SELECT query FROM pg_stat_activity WHERE application_name = 'coownership' AND state = 'active'",
                 &[],
             )
             .unwrap();
@@ -441,7 +442,7 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
         .filter(|e| {
             e.file_name()
                 .to_string_lossy()
-                .starts_with(&format!("ownership-migrate-{pid}-"))
+                .starts_with(&format!("coownership-migrate-{pid}-"))
         })
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
@@ -450,7 +451,7 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
     loop {
         let n: i64 = db
             .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ownership'",
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'coownership'",
                 &[],
             )
             .unwrap()

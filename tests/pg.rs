@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use ownership::{Document, OwnerId, Ownership, Rules, Share};
+use coownership::{Document, OwnerId, Ownership, Rules, Share};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
@@ -140,13 +140,13 @@ fn shipped_check_constraint_guards_client_products() {
     let Some(mut db) = common::database("shipped_check") else {
         return;
     };
-    ownership::pg::install(&mut db).unwrap();
-    ownership::pg::install(&mut db).unwrap(); // idempotent
+    coownership::pg::install(&mut db).unwrap();
+    coownership::pg::install(&mut db).unwrap(); // idempotent
     db.batch_execute(
         "CREATE TABLE client_products (id bigint PRIMARY KEY, ownership_details jsonb)",
     )
     .unwrap();
-    db.batch_execute(ownership::pg::CHECK_CONSTRAINT).unwrap();
+    db.batch_execute(coownership::pg::CHECK_CONSTRAINT).unwrap();
     let ok = Ownership::individual(OwnerId::new(5).unwrap());
     db.execute("INSERT INTO client_products VALUES (1, $1)", &[&ok])
         .unwrap();
@@ -482,9 +482,9 @@ fn codes_set<'a>(codes: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     codes.into_iter().map(str::to_owned).collect()
 }
 
-/// Documents per run; `OWNERSHIP_DIFFERENTIAL_DOCS` asks for a longer run.
+/// Documents per run; `COOWNERSHIP_DIFFERENTIAL_DOCS` asks for a longer run.
 fn documents_per_run() -> usize {
-    std::env::var("OWNERSHIP_DIFFERENTIAL_DOCS")
+    std::env::var("COOWNERSHIP_DIFFERENTIAL_DOCS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(12_000)
@@ -532,7 +532,7 @@ fn rust_strict_agrees_with_the_shipped_sql() {
     let Some(mut db) = common::database("differential_strict") else {
         return;
     };
-    ownership::pg::install(&mut db).unwrap();
+    coownership::pg::install(&mut db).unwrap();
     differential(
         &mut db,
         "SELECT i, ownership_strict_violations(d) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",

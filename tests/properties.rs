@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use ownership::{Document, JointOwnership, OwnerId, Ownership, Rules, Share, TenantsInCommon};
+use coownership::{Document, JointOwnership, OwnerId, Ownership, Rules, Share, TenantsInCommon};
 use proptest::prelude::*;
 
 fn owner_id() -> impl Strategy<Value = OwnerId> {

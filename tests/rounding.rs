@@ -1,8 +1,8 @@
 //! Property and table tests for the equal split and the apportionment.
 
-use ownership::apportion::{apportion, ApportionError};
-use ownership::split::{equal_split, SplitError, SplitPolicy};
-use ownership::{Document, OwnerId, Ownership, Rules};
+use coownership::apportion::{apportion, ApportionError};
+use coownership::split::{equal_split, SplitError, SplitPolicy};
+use coownership::{Document, OwnerId, Ownership, Rules};
 use proptest::prelude::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 

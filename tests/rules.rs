@@ -1,7 +1,7 @@
 //! One test per violation code, for each rule set that reports it, plus the
 //! seed's own examples and the documents each rule set must accept.
 
-use ownership::{Document, Limits, Rules, ViolationCode};
+use coownership::{Document, Limits, Rules, ViolationCode};
 
 fn codes(rules: Rules, json: &str) -> Vec<&'static str> {
     let doc = Document::parse(json).unwrap_or_else(|e| panic!("{json}: {e}"));
@@ -377,19 +377,19 @@ fn serde_goes_through_the_exact_text() {
         serde_json::to_string(&docs).unwrap(),
         r#"[{"association_type": "individual", "1": 100.000, "note": [1.10]},{"association_type": "joint_ownership", "joint_owners": [2, 3]}]"#
     );
-    let owned: Vec<ownership::Ownership> = serde_json::from_str(json).unwrap();
+    let owned: Vec<coownership::Ownership> = serde_json::from_str(json).unwrap();
     assert_eq!(
         serde_json::to_string(&owned).unwrap(),
         r#"[{"association_type":"individual","1":100.00},{"association_type":"joint_ownership","joint_owners":[2,3]}]"#
     );
     // A number too precise for f64 is still judged exactly.
-    let err = serde_json::from_str::<ownership::Ownership>(
+    let err = serde_json::from_str::<coownership::Ownership>(
         r#"{"association_type": "individual", "1": 100.0000000000000000001}"#,
     )
     .unwrap_err();
     assert!(err.to_string().contains("share_above_100"), "{err}");
     let err =
-        serde_json::from_str::<ownership::Ownership>(r#"{"association_type": "x"}"#).unwrap_err();
+        serde_json::from_str::<coownership::Ownership>(r#"{"association_type": "x"}"#).unwrap_err();
     assert!(
         err.to_string().contains("invalid_association_type"),
         "{err}"

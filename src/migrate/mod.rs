@@ -470,7 +470,7 @@ fn plan_all(
 /// Returns the report; on any error nothing has been written.
 ///
 /// ```no_run
-/// use ownership::migrate::{migrate, verify, MigrateOptions};
+/// use coownership::migrate::{migrate, verify, MigrateOptions};
 ///
 /// let config: postgres::Config = "host=/run/postgresql user=portal dbname=portal".parse()?;
 /// let options = MigrateOptions::default(); // balanced split, the seed's table names

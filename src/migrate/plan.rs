@@ -49,13 +49,13 @@ impl ProductPlan {
 /// counts once, at its first position.
 ///
 /// ```
-/// use ownership::migrate::plan::plan_product;
-/// use ownership::split::SplitPolicy;
+/// use coownership::migrate::plan::plan_product;
+/// use coownership::split::SplitPolicy;
 ///
 /// let plan = plan_product(&[Some(7), Some(3), Some(7)], SplitPolicy::Balanced)?;
 /// assert_eq!(plan.document(), r#"{"association_type":"tenants_in_common","3":50.00,"7":50.00}"#);
 /// assert_eq!(plan.duplicates.len(), 1);
-/// # Ok::<(), ownership::split::SplitError>(())
+/// # Ok::<(), coownership::split::SplitError>(())
 /// ```
 pub fn plan_product(
     owner_rows: &[Option<i64>],

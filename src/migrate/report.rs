@@ -122,7 +122,7 @@ impl MigrationReport {
         };
         let _ = writeln!(
             s,
-            "ownership migrate: {verb} {} products from {} link rows in {:.2} s ({:.0} products/s, {:.0} rows/s), policy {}",
+            "coownership migrate: {verb} {} products from {} link rows in {:.2} s ({:.0} products/s, {:.0} rows/s), policy {}",
             self.products,
             self.link_rows,
             self.elapsed.as_secs_f64(),
@@ -247,7 +247,7 @@ impl VerifyReport {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "ownership verify: {} of {} products reconcile with the links (policy {}) in {:.2} s: {}",
+            "coownership verify: {} of {} products reconcile with the links (policy {}) in {:.2} s: {}",
             self.reconciled,
             self.products,
             self.policy,

@@ -10,10 +10,10 @@
 //!
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use ownership::{Document, Ownership, OwnerId};
+//! use coownership::{Document, Ownership, OwnerId};
 //!
 //! let mut client = postgres::Client::connect("host=/run/postgresql user=postgres", postgres::NoTls)?;
-//! ownership::pg::install(&mut client)?;
+//! coownership::pg::install(&mut client)?;
 //! let o = Ownership::individual(OwnerId::new(123)?);
 //! client.execute("UPDATE client_products SET ownership_details = $1 WHERE id = 1", &[&o])?;
 //! let row = client.query_one("SELECT ownership_details FROM client_products WHERE id = 1", &[])?;

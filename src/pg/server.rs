@@ -14,7 +14,7 @@
 //! If `DATABASE_URL` is set, no server is started and that server is used.
 //!
 //! ```no_run
-//! use ownership::pg::server::TempServer;
+//! use coownership::pg::server::TempServer;
 //!
 //! let server = TempServer::start()?;
 //! let mut client = server.create_database("example")?;
@@ -111,7 +111,7 @@ impl TempServer {
         } else {
             std::env::temp_dir()
         };
-        let dir = base.join(format!("ownership-pg-{}-{nanos}", std::process::id()));
+        let dir = base.join(format!("coownership-pg-{}-{nanos}", std::process::id()));
         std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
         let mut local = Local {
             dir,

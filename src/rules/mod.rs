@@ -15,13 +15,13 @@ pub use violation::{Violation, ViolationCode, Violations};
 /// Which rules a document is checked against.
 ///
 /// ```
-/// use ownership::{Document, Rules};
+/// use coownership::{Document, Rules};
 ///
 /// // A legacy row: the seed's CHECK lets a NULL association_type through.
 /// let legacy = Document::parse(r#"{"association_type": null}"#)?;
 /// assert!(legacy.validate(Rules::Seed).is_ok());
 /// assert!(legacy.validate(Rules::Strict).is_err());
-/// # Ok::<(), ownership::ParseError>(())
+/// # Ok::<(), coownership::ParseError>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Rules {
@@ -65,13 +65,13 @@ impl std::str::FromStr for Rules {
 /// most an equal split supports) while keeping one document's cost bounded.
 ///
 /// ```
-/// use ownership::{Document, Limits, Rules};
+/// use coownership::{Document, Limits, Rules};
 ///
 /// let doc = Document::parse(r#"{"association_type":"tenants_in_common","1":50.00,"2":50.00}"#)?;
 /// let tight = Limits { max_owners: 1, ..Limits::default() };
 /// let err = doc.validate_with(Rules::Strict, &tight).unwrap_err();
 /// assert!(err.codes().any(|c| c == "too_many_owners"));
-/// # Ok::<(), ownership::ParseError>(())
+/// # Ok::<(), coownership::ParseError>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {

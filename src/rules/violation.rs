@@ -126,7 +126,7 @@ impl PartialEq<&str> for ViolationCode {
 /// One way in which a document breaks the rules.
 ///
 /// ```
-/// use ownership::{Document, Rules, ViolationCode};
+/// use coownership::{Document, Rules, ViolationCode};
 ///
 /// let doc = Document::parse(r#"{"association_type":"tenants_in_common","1":"50","2":50}"#)?;
 /// let violations = doc.validate(Rules::Strict).unwrap_err();
@@ -134,7 +134,7 @@ impl PartialEq<&str> for ViolationCode {
 /// assert_eq!(v.code(), ViolationCode::ShareNotANumber);
 /// assert_eq!(v.key(), "1");
 /// assert_eq!(v.to_string(), r#"share_not_a_number at "1": share of owner "1" is a string, expected a number"#);
-/// # Ok::<(), ownership::ParseError>(())
+/// # Ok::<(), coownership::ParseError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("{code} at {key:?}: {message}")]

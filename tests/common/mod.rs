@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use ownership::pg::server::TempServer;
+use coownership::pg::server::TempServer;
 
 /// The one throwaway server of this test run; started on first use and torn
 /// down when the test process ends (see `TempServer`).
@@ -13,15 +13,15 @@ pub fn server() -> Option<&'static TempServer> {
         Ok(s) => Some(s),
         Err(e) => {
             let ci = std::env::var("CI").is_ok_and(|v| v == "true");
-            let opted_out = std::env::var("OWNERSHIP_SKIP_PG_TESTS").is_ok_and(|v| v == "1");
+            let opted_out = std::env::var("COOWNERSHIP_SKIP_PG_TESTS").is_ok_and(|v| v == "1");
             if ci || !opted_out {
                 panic!(
                     "this test needs PostgreSQL and no server could be started: {e}\n\
                      Install the server binaries (Debian: apt-get install postgresql) or set DATABASE_URL. \
-                     Outside CI, OWNERSHIP_SKIP_PG_TESTS=1 skips these tests."
+                     Outside CI, COOWNERSHIP_SKIP_PG_TESTS=1 skips these tests."
                 );
             }
-            eprintln!("SKIPPED (OWNERSHIP_SKIP_PG_TESTS=1): no PostgreSQL: {e}");
+            eprintln!("SKIPPED (COOWNERSHIP_SKIP_PG_TESTS=1): no PostgreSQL: {e}");
             None
         }
     }

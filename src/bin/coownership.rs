@@ -1,4 +1,4 @@
-//! The `ownership` command-line tool: a thin layer over the library.
+//! The `coownership` command-line tool: a thin layer over the library.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -6,14 +6,14 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ownership::migrate::{MigrateOptions, Tables};
-use ownership::split::{equal_split, SplitPolicy};
-use ownership::{Document, OwnerId, Rules};
+use coownership::migrate::{MigrateOptions, Tables};
+use coownership::split::{equal_split, SplitPolicy};
+use coownership::{Document, OwnerId, Rules};
 use serde_json::json;
 
 #[derive(Parser)]
 #[command(
-    name = "ownership",
+    name = "coownership",
     version,
     about = "Validate, split and migrate product ownership documents"
 )]
@@ -147,7 +147,7 @@ impl DbArgs {
             .database_url
             .parse()
             .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;
-        config.application_name("ownership");
+        config.application_name("coownership");
         Ok(config)
     }
 }
@@ -197,10 +197,10 @@ fn main() -> ExitCode {
         Command::Validate { rules, file } => validate(rules.into(), file),
         Command::Split { n, policy, owners } => split(n, policy.into(), owners),
         Command::Sql => {
-            print!("{}", ownership::sql::STRICT_FUNCTIONS);
+            print!("{}", coownership::sql::STRICT_FUNCTIONS);
             println!(
                 "\n-- To enforce the strict rules on the portal's table:\n-- {}",
-                ownership::sql::CHECK_CONSTRAINT
+                coownership::sql::CHECK_CONSTRAINT
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -235,7 +235,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
-            eprintln!("ownership: {msg}");
+            eprintln!("coownership: {msg}");
             ExitCode::from(2)
         }
     }
@@ -308,7 +308,7 @@ fn split(
     let owners: Vec<OwnerId> = match (n, owners) {
         (None, None) => return Err(Fatal("give the number of owners N, or --owners".into())),
         (Some(n), None) => {
-            if n > ownership::split::MAX_SPLIT_OWNERS {
+            if n > coownership::split::MAX_SPLIT_OWNERS {
                 return Err(Fatal(format!(
                     "cannot split among {n} owners: at most 10000"
                 )));
@@ -347,16 +347,16 @@ fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitC
         Ok(Ok(o)) => o,
         Ok(Err(violations)) => {
             for v in &violations {
-                eprintln!("ownership: {v}");
+                eprintln!("coownership: {v}");
             }
             return Ok(ExitCode::from(1));
         }
         Err(e) => {
-            eprintln!("ownership: {}: {e}", e.code());
+            eprintln!("coownership: {}: {e}", e.code());
             return Ok(ExitCode::from(1));
         }
     };
-    let parts = ownership::apportion::apportion(amount, &ownership, decimals)?;
+    let parts = coownership::apportion::apportion(amount, &ownership, decimals)?;
     // Written by hand: the documented member order is owner, then amount.
     let out: Vec<String> = parts
         .iter()
@@ -399,7 +399,7 @@ fn run_migrate(
 ) -> Result<ExitCode, Fatal> {
     let bar = progress_bar(quiet);
     let mut writing = false;
-    let result = ownership::migrate::migrate(config, options, &mut |done, total| {
+    let result = coownership::migrate::migrate(config, options, &mut |done, total| {
         bar.set_length(total);
         bar.set_position(done);
         if done == total && total > 0 && !writing && !bar.is_hidden() {
@@ -427,7 +427,7 @@ fn run_verify(
     options: &MigrateOptions,
     report: Option<PathBuf>,
 ) -> Result<ExitCode, Fatal> {
-    let summary = ownership::migrate::verify(config, options)?;
+    let summary = coownership::migrate::verify(config, options)?;
     print!("{}", summary.summary());
     write_report(report, summary.to_json())?;
     Ok(if summary.is_ok() {
@@ -438,13 +438,13 @@ fn run_verify(
 }
 
 fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fatal> {
-    use ownership::migrate::demo::{load, Synthetic};
-    use ownership::pg::server::TempServer;
+    use coownership::migrate::demo::{load, Synthetic};
+    use coownership::pg::server::TempServer;
 
-    eprintln!("ownership demo: starting a throwaway PostgreSQL server");
+    eprintln!("coownership demo: starting a throwaway PostgreSQL server");
     let server = TempServer::start()?;
     let mut client = server.create_database("ownership_demo")?;
-    eprintln!("ownership demo: creating the legacy tables with {products} synthetic products");
+    eprintln!("coownership demo: creating the legacy tables with {products} synthetic products");
     let started = std::time::Instant::now();
     load(
         &mut client,
@@ -454,7 +454,7 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
         },
     )?;
     eprintln!(
-        "ownership demo: data loaded in {:.1} s",
+        "coownership demo: data loaded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     let options = MigrateOptions {
@@ -462,11 +462,11 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
         ..MigrateOptions::default()
     };
     let mut config = server.config_for("ownership_demo");
-    config.application_name("ownership");
+    config.application_name("coownership");
     run_migrate(&config, &options, None, quiet)?;
     let code = run_verify(&config, &options, None)?;
     drop(client);
     drop(server);
-    eprintln!("ownership demo: server stopped and removed");
+    eprintln!("coownership demo: server stopped and removed");
     Ok(code)
 }
