@@ -226,7 +226,10 @@ impl Document {
     pub fn validate_with(&self, rules: Rules, limits: &Limits) -> Result<(), Violations> {
         match rules {
             Rules::Strict => crate::rules::strict::check(self, limits).map(|_| ()),
-            Rules::Seed => crate::rules::seed::check(self),
+            Rules::Seed => crate::rules::seed::check(self, crate::rules::seed::NullShare::Error),
+            Rules::SeedPg18 => {
+                crate::rules::seed::check(self, crate::rules::seed::NullShare::SqlNull)
+            }
         }
     }
 

@@ -395,3 +395,54 @@ fn serde_goes_through_the_exact_text() {
         "{err}"
     );
 }
+
+/// PostgreSQL 18 casts a jsonb `null` to a NULL numeric: in the seed's
+/// function a null share then makes the running total, and the final total
+/// check, NULL (which a CHECK lets through); every other clause still holds.
+#[test]
+fn seed_pg18_differs_from_seed_only_on_null_shares() {
+    let pg18 = |json: &str| codes(Rules::SeedPg18, json);
+    for (json, before_18, from_18) in [
+        // A null share: an error up to 17, no total check from 18.
+        (
+            r#"{"association_type": "tenants_in_common", "1": null, "2": 40}"#,
+            vec!["share_not_a_number"],
+            vec![],
+        ),
+        // Only null shares: still owners, so not "too few".
+        (
+            r#"{"association_type": "tenants_in_common", "1": null}"#,
+            vec!["share_not_a_number"],
+            vec![],
+        ),
+        // Another share out of range still rejects.
+        (
+            r#"{"association_type": "tenants_in_common", "1": null, "2": 140}"#,
+            vec!["share_not_a_number", "share_above_100"],
+            vec!["share_above_100"],
+        ),
+        // A string share is an error on every version.
+        (
+            r#"{"association_type": "tenants_in_common", "1": null, "2": "50"}"#,
+            vec!["share_not_a_number", "share_not_a_number"],
+            vec!["share_not_a_number"],
+        ),
+        // No null: the same verdict.
+        (
+            r#"{"association_type": "tenants_in_common", "1": 50, "2": 40}"#,
+            vec!["total_not_100"],
+            vec!["total_not_100"],
+        ),
+        // An individual's value is never cast.
+        (
+            r#"{"association_type": "individual", "1": null}"#,
+            vec![],
+            vec![],
+        ),
+    ] {
+        assert_eq!(seed(json), before_18, "seed: {json}");
+        assert_eq!(pg18(json), from_18, "seed-pg18: {json}");
+    }
+    assert_eq!("seed-pg18".parse::<Rules>(), Ok(Rules::SeedPg18));
+    assert_eq!(Rules::SeedPg18.as_str(), "seed-pg18");
+}

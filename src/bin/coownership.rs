@@ -169,8 +169,13 @@ impl From<PolicyArg> for SplitPolicy {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum RulesArg {
+    /// The rule for new writes.
     Strict,
+    /// The seed's CHECK as PostgreSQL 13 to 17 evaluate it.
     Seed,
+    /// The seed's CHECK as PostgreSQL 18 and later evaluate it.
+    #[value(name = "seed-pg18")]
+    SeedPg18,
 }
 
 impl From<RulesArg> for Rules {
@@ -178,6 +183,7 @@ impl From<RulesArg> for Rules {
         match r {
             RulesArg::Strict => Rules::Strict,
             RulesArg::Seed => Rules::Seed,
+            RulesArg::SeedPg18 => Rules::SeedPg18,
         }
     }
 }

@@ -11,7 +11,10 @@
 //! watchdog process stops the server and removes the directory then. So a
 //! `TempServer` kept in a `static` for a whole test run is still cleaned up.
 //!
-//! If `DATABASE_URL` is set, no server is started and that server is used.
+//! The server binaries are the machine's (see [`TempServer::start`]), or
+//! those of the directory named by `COOWNERSHIP_PG_BINDIR`, so the same tests
+//! run on any PostgreSQL major (the CI runs them on 13 to 18). If
+//! `DATABASE_URL` is set, no server is started and that server is used.
 //!
 //! ```no_run
 //! use coownership::pg::server::TempServer;
@@ -49,6 +52,11 @@ pub enum HarnessError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// `COOWNERSHIP_PG_BINDIR` names a directory without `initdb`, `pg_ctl` and `postgres`.
+    #[error(
+        "COOWNERSHIP_PG_BINDIR={0} holds no PostgreSQL server binaries (initdb, pg_ctl, postgres)"
+    )]
+    BadBindir(String),
     /// `initdb` or `pg_ctl` failed.
     #[error("{command} failed ({status}): {output}")]
     Command {
@@ -83,7 +91,9 @@ struct Local {
 }
 
 impl TempServer {
-    /// Starts a server (or uses `DATABASE_URL` when set).
+    /// Starts a server (or uses `DATABASE_URL` when set), from the binaries in
+    /// `COOWNERSHIP_PG_BINDIR` when set, else from the machine's: `pg_config
+    /// --bindir`, then `PATH`, then the newest `/usr/lib/postgresql/*/bin`.
     pub fn start() -> Result<Self, HarnessError> {
         if let Ok(url) = std::env::var("DATABASE_URL") {
             if !url.trim().is_empty() {
@@ -94,7 +104,16 @@ impl TempServer {
                 });
             }
         }
-        let bindir = find_bindir().ok_or(HarnessError::NoServerBinaries)?;
+        let bindir = match std::env::var_os("COOWNERSHIP_PG_BINDIR") {
+            Some(dir) if !dir.is_empty() => {
+                let dir = PathBuf::from(dir);
+                if !has_server(&dir) {
+                    return Err(HarnessError::BadBindir(dir.display().to_string()));
+                }
+                dir
+            }
+            _ => find_bindir().ok_or(HarnessError::NoServerBinaries)?,
+        };
         let run_as = if effective_uid() == Some(0) {
             Some(postgres_user().ok_or(HarnessError::NoPostgresUser)?)
         } else {

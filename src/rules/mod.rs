@@ -32,16 +32,33 @@ pub enum Rules {
     /// The legacy `client_products` CHECK (`valid_product_ownership_details_precise`
     /// with `validate_ownership_percentages_precise`), verdict for verdict,
     /// quirks included: rounding half away from zero, the 99.99..=100.01
-    /// window, and a NULL `association_type` passing.
+    /// window, and a NULL `association_type` passing. This is the verdict of
+    /// PostgreSQL 13 to 17 (the portal runs 17.5); see [`Rules::SeedPg18`].
     Seed,
+    /// The same legacy CHECK as PostgreSQL 18 and later evaluate it. Since 18,
+    /// casting a JSON `null` to `numeric` gives SQL NULL instead of an error,
+    /// so a tenants-in-common share of `null` no longer rejects the row: it
+    /// makes the seed function's running total NULL, and with it the final
+    /// total check, which then passes. Every other clause is unchanged.
+    ///
+    /// ```
+    /// use coownership::{Document, Rules};
+    ///
+    /// let doc = Document::parse(r#"{"association_type": "tenants_in_common", "1": null, "2": 40}"#)?;
+    /// assert!(doc.validate(Rules::Seed).is_err()); // PostgreSQL 13-17: cannot cast jsonb null
+    /// assert!(doc.validate(Rules::SeedPg18).is_ok()); // 18: the total is NULL, the CHECK passes
+    /// # Ok::<(), coownership::ParseError>(())
+    /// ```
+    SeedPg18,
 }
 
 impl Rules {
-    /// `strict` or `seed`.
+    /// `strict`, `seed` or `seed-pg18`.
     pub fn as_str(self) -> &'static str {
         match self {
             Rules::Strict => "strict",
             Rules::Seed => "seed",
+            Rules::SeedPg18 => "seed-pg18",
         }
     }
 }
@@ -53,7 +70,10 @@ impl std::str::FromStr for Rules {
         match s {
             "strict" => Ok(Rules::Strict),
             "seed" => Ok(Rules::Seed),
-            other => Err(format!("unknown rules {other:?}: expected strict or seed")),
+            "seed-pg18" => Ok(Rules::SeedPg18),
+            other => Err(format!(
+                "unknown rules {other:?}: expected strict, seed or seed-pg18"
+            )),
         }
     }
 }

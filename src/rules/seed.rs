@@ -8,7 +8,17 @@ use crate::wire::number::hundredths;
 use crate::wire::parser::{Kind, Parser};
 use crate::{AssociationType, Document};
 
-pub(crate) fn check(doc: &Document) -> Result<(), Violations> {
+/// What `(d->key)::numeric` gives for a JSON `null`: an error up to
+/// PostgreSQL 17, SQL NULL from 18 on.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NullShare {
+    /// PostgreSQL 13 to 17: `cannot cast jsonb null to type numeric`.
+    Error,
+    /// PostgreSQL 18 and later: NULL, which makes the running total NULL.
+    SqlNull,
+}
+
+pub(crate) fn check(doc: &Document, null_share: NullShare) -> Result<(), Violations> {
     let mut out = Vec::new();
     let entry = |key: &str| effective(doc).find(|e| doc.key(e) == key);
     let Some(assoc) = entry(ASSOCIATION_TYPE) else {
@@ -41,10 +51,17 @@ pub(crate) fn check(doc: &Document) -> Result<(), Violations> {
     match kind {
         AssociationType::TenantsInCommon => {
             let (mut count, mut total, mut bad) = (0usize, 0u64, false);
+            // A NULL share makes `total_percentage` NULL for good, and the
+            // final `BETWEEN` with it: the total is then never checked.
+            let mut total_is_null = false;
             for e in owners() {
                 count += 1;
                 let key = doc.key(e);
                 let raw = doc.raw(e);
+                if e.kind == Kind::Null && null_share == NullShare::SqlNull {
+                    total_is_null = true;
+                    continue;
+                }
                 let Some(h) = (e.kind == Kind::Number)
                     .then(|| hundredths(raw.as_bytes()))
                     .flatten()
@@ -86,7 +103,7 @@ pub(crate) fn check(doc: &Document) -> Result<(), Violations> {
                     "",
                     "tenants in common without any owner key",
                 ));
-            } else if !bad && !(9_999..=10_001).contains(&total) {
+            } else if !bad && !total_is_null && !(9_999..=10_001).contains(&total) {
                 out.push(Violation::new(
                     C::TotalNot100,
                     "",

@@ -36,3 +36,9 @@ pub fn database(name: &str) -> Option<postgres::Client> {
             .unwrap_or_else(|e| panic!("creating database {name}: {e}")),
     )
 }
+
+/// The server's major version (13, 14, ...).
+pub fn server_major(db: &mut postgres::Client) -> u32 {
+    let num: String = db.query_one("SHOW server_version_num", &[]).unwrap().get(0);
+    num.parse::<u32>().expect("server_version_num is a number") / 10_000
+}
