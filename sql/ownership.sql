@@ -1,16 +1,30 @@
--- ownership: the strict rules for `ownership_details`, in SQL.
+-- ownership: the rules for `ownership_details`, in SQL.
 --
--- Shipped with the `coownership` crate (DESIGN.md §2 "strict"): the database
--- enforces the same rule as the application, and returns the same violation
--- codes as the Rust `ViolationCode`s. Idempotent: safe to run again.
+-- Shipped with the `coownership` crate (DESIGN.md §2): the database enforces
+-- the same rules as the application, and returns the same violation codes as
+-- the Rust `ViolationCode`s. Plain SQL and PL/pgSQL, for PostgreSQL 13 and
+-- later. Idempotent: running it again installs this version over any earlier
+-- one (`coownership constrain` does so and reports the versions).
 --
 -- What SQL cannot see and so does not check: duplicate keys (jsonb has
 -- already kept only the last value) and the size limits on the document's
 -- text (bytes and nesting depth). Non-ASCII digits in keys are left to the
 -- Rust side (malformed_owner_key).
 --
+--   ownership_sql_version()              -> integer  this file's revision
 --   ownership_strict_violations(d jsonb) -> text[]   codes, in check order; '{}' when valid
---   ownership_is_valid_strict(d jsonb)   -> boolean  for a CHECK constraint
+--   ownership_is_valid_strict(d jsonb)   -> boolean  for a CHECK constraint (strict rules)
+--   ownership_is_valid_seed(d jsonb)     -> boolean  the legacy CHECK, for a CHECK constraint (seed rules)
+
+-- The revision of the shipped functions; `coownership::sql::VERSION`.
+-- Revision 1 had no such function.
+CREATE OR REPLACE FUNCTION ownership_sql_version()
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $fn$ SELECT 2 $fn$;
+
+COMMENT ON FUNCTION ownership_sql_version() IS
+    'The revision of the ownership_* functions shipped by the coownership crate.';
 
 -- One pass over the keys (jsonb_each once per document); the rest is plain
 -- expressions, which PL/pgSQL evaluates without the query executor.
@@ -144,7 +158,7 @@ END;
 $fn$;
 
 COMMENT ON FUNCTION ownership_strict_violations(jsonb) IS
-    'Violation codes of an ownership_details document under the strict rules of the ownership crate; empty when valid.';
+    'Violation codes of an ownership_details document under the strict rules of the coownership crate; empty when valid.';
 
 CREATE OR REPLACE FUNCTION ownership_is_valid_strict(d jsonb)
 RETURNS boolean
@@ -154,4 +168,78 @@ AS $fn$
 $fn$;
 
 COMMENT ON FUNCTION ownership_is_valid_strict(jsonb) IS
-    'TRUE when an ownership_details document follows the strict rules of the ownership crate (NULL for NULL).';
+    'TRUE when an ownership_details document follows the strict rules of the coownership crate (NULL for NULL).';
+
+-- The seed's legacy CHECK (`valid_product_ownership_details_precise` with
+-- `validate_ownership_percentages_precise`, DESIGN.md §2 "seed"), under our
+-- own names, so that `coownership constrain --rules seed` can put it on the
+-- table as one shipped rule. The body of ownership_seed_percentages is the
+-- seed's function, unchanged.
+CREATE OR REPLACE FUNCTION ownership_seed_percentages(ownership_data jsonb)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+DECLARE
+    total_percentage NUMERIC := 0;
+    key TEXT;
+    value NUMERIC;
+    percentage_count INTEGER := 0;
+BEGIN
+    IF NOT (ownership_data ? 'association_type') THEN
+        RETURN TRUE;
+    END IF;
+    IF ownership_data->>'association_type' = 'tenants_in_common' THEN
+        FOR key IN SELECT jsonb_object_keys(ownership_data)
+        LOOP
+            IF key ~ '^[0-9]+$' THEN
+                value := ROUND((ownership_data->key)::NUMERIC, 2);
+                IF value < 0 OR value > 100 THEN
+                    RETURN FALSE;
+                END IF;
+                total_percentage := total_percentage + value;
+                percentage_count := percentage_count + 1;
+            END IF;
+        END LOOP;
+        IF percentage_count = 0 THEN
+            RETURN FALSE;
+        END IF;
+        RETURN total_percentage BETWEEN 99.99 AND 100.01;
+    END IF;
+    IF ownership_data->>'association_type' = 'joint_ownership' THEN
+        RETURN ownership_data ? 'joint_owners' AND
+               jsonb_array_length(ownership_data->'joint_owners') >= 2;
+    END IF;
+    IF ownership_data->>'association_type' = 'individual' THEN
+        SELECT COUNT(*) INTO percentage_count
+        FROM jsonb_object_keys(ownership_data) keys
+        WHERE keys ~ '^[0-9]+$';
+        RETURN percentage_count <= 1;
+    END IF;
+    RETURN TRUE;
+END;
+$fn$;
+
+COMMENT ON FUNCTION ownership_seed_percentages(jsonb) IS
+    'The seed''s validate_ownership_percentages_precise, unchanged (may raise on bad shares).';
+
+-- The whole legacy CHECK expression. Where the seed's CHECK raises an error
+-- (a share that cannot be cast to numeric, joint_owners not an array), this
+-- returns FALSE: the same verdict (the row is rejected), and a query can
+-- count the violators without stopping at the first. NULL (which a CHECK
+-- lets through) where the seed's expression is NULL.
+CREATE OR REPLACE FUNCTION ownership_is_valid_seed(d jsonb)
+RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+AS $fn$
+BEGIN
+    RETURN jsonb_typeof(d) = 'object'
+       AND d ? 'association_type'
+       AND d->>'association_type' IN ('individual', 'tenants_in_common', 'joint_ownership')
+       AND ownership_seed_percentages(d);
+EXCEPTION WHEN others THEN
+    RETURN false;
+END;
+$fn$;
+
+COMMENT ON FUNCTION ownership_is_valid_seed(jsonb) IS
+    'The legacy seed CHECK on an ownership_details document: TRUE or NULL accept, FALSE rejects (errors become FALSE).';

@@ -3,44 +3,16 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use coownership::migrate::demo::{load, Synthetic, LEGACY_SCHEMA};
+use coownership::migrate::demo::{load, Synthetic};
 use coownership::migrate::{migrate, verify, MigrateError, MigrateOptions};
 use coownership::split::SplitPolicy;
 use coownership::Document;
 use postgres::Client;
 
-fn cli(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_coownership"))
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("the ownership binary runs")
-}
-
-fn cfg(db: &str) -> postgres::Config {
-    let mut config = common::server().expect("server").config_for(db);
-    config.application_name("coownership");
-    config
-}
-
-fn url(db: &str) -> String {
-    common::server().expect("server").connection_string(db)
-}
-
-/// The stored document of each product, by id.
-fn documents(db: &mut Client) -> Vec<(i64, Option<String>)> {
-    db.query(
-        "SELECT id, ownership_details::text FROM client_products ORDER BY id",
-        &[],
-    )
-    .unwrap()
-    .iter()
-    .map(|r| (r.get(0), r.get(1)))
-    .collect()
-}
+use common::{cfg, cli, documents, hand_made, url};
 
 fn doc(db: &mut Client, id: i64) -> Document {
     db.query_one(
@@ -62,32 +34,14 @@ fn has_details_column(db: &mut Client) -> bool {
     .get(0)
 }
 
-fn hand_made(db: &mut Client) {
-    db.batch_execute(LEGACY_SCHEMA).unwrap();
-    db.batch_execute(
-        "INSERT INTO client_products (id, product_name) SELECT i, 'p' || i FROM generate_series(1, 6) i;
-         INSERT INTO product_owner_products (product_id, product_owner_id, created_at) VALUES
-           -- 1: no owners
-           (2, 20, '2020-01-01'),
-           (3, 31, '2020-01-02'), (3, 30, '2020-01-01'),
-           -- 4: three owners; 42 is last by created_at, 41 and 43 tie and order by id
-           (4, 42, '2020-01-03'), (4, 43, '2020-01-01'), (4, 41, '2020-01-01'),
-           -- 5: owner 50 twice
-           (5, 50, '2020-01-01'), (5, 51, '2020-01-02'), (5, 50, '2020-01-03'),
-           -- 6: four owners
-           (6, 61, '2020-01-01'), (6, 62, '2020-01-02'), (6, 63, '2020-01-03'), (6, 64, '2020-01-04'),
-           -- product 99 does not exist
-           (99, 990, '2020-01-01'), (99, 991, '2020-01-01')",
-    )
-    .unwrap();
-}
-
 #[test]
 fn every_shape_is_migrated_as_specified() {
     let Some(mut db) = common::database("migrate_shapes") else {
         return;
     };
     hand_made(&mut db);
+    db.batch_execute("UPDATE client_products SET updated_at = '2000-01-01'")
+        .unwrap();
     let report = migrate(
         &cfg("migrate_shapes"),
         &MigrateOptions::default(),
@@ -95,8 +49,10 @@ fn every_shape_is_migrated_as_specified() {
     )
     .unwrap();
     assert_eq!(report.products, 6);
-    assert_eq!(report.updated, 6);
+    // Product 1 has no owner: its document stays NULL, so it is not written.
+    assert_eq!(report.updated, 5);
     assert!(report.column_added);
+    assert_eq!(report.by_association_type["none"], 1);
     assert_eq!(report.duplicate_links.count, 1);
     assert_eq!(report.duplicate_links.samples, [(5, 50)]);
     assert_eq!(report.orphan_links.count, 1);
@@ -106,10 +62,6 @@ fn every_shape_is_migrated_as_specified() {
     assert_eq!(report.by_association_type["tenants_in_common"], 4);
 
     let expect = [
-        (
-            1,
-            r#"{"note": "no_previous_ownership", "association_type": "individual"}"#,
-        ),
         (2, r#"{"20": 100.00, "association_type": "individual"}"#),
         (
             3,
@@ -129,7 +81,8 @@ fn every_shape_is_migrated_as_specified() {
         ),
     ];
     let got = documents(&mut db);
-    for ((id, want), (gid, got)) in expect.iter().zip(&got) {
+    assert_eq!(got[0], (1, None), "no owner on record: NULL");
+    for ((id, want), (gid, got)) in expect.iter().zip(&got[1..]) {
         assert_eq!(id, gid);
         assert_eq!(got.as_deref(), Some(*want), "product {id}");
     }
@@ -141,7 +94,7 @@ fn every_shape_is_migrated_as_specified() {
         )
         .unwrap()
         .get(0);
-    assert_eq!(touched, 6);
+    assert_eq!(touched, 5);
     // Orphans are written nowhere.
     let extra: i64 = db
         .query_one("SELECT count(*) FROM client_products WHERE id = 99", &[])
@@ -153,7 +106,7 @@ fn every_shape_is_migrated_as_specified() {
     assert!(v.is_ok(), "{}", v.summary());
     assert_eq!(v.reconciled, 6);
     assert_eq!(v.orphan_link_rows, 2);
-    assert_eq!(v.strict_failures["individual_owner_count"].samples, [1]);
+    assert!(v.strict_failures.is_empty(), "{:?}", v.strict_failures);
 }
 
 #[test]
@@ -168,7 +121,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
     };
     let report = migrate(&cfg("migrate_rerun"), &dry, &mut |_, _| {}).unwrap();
     assert!(report.dry_run && report.column_added);
-    assert_eq!(report.updated, 6);
+    assert_eq!(report.updated, 5);
     let has_column = has_details_column(&mut db);
     assert!(!has_column, "a dry run must not even add the column");
 
@@ -198,6 +151,21 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(untouched, 6, "a re-run writes no row at all");
+
+    // A table migrated by the seed's rules before: the balanced policy turns
+    // its no-owner document into NULL, and verify accepts either.
+    db.batch_execute(r#"UPDATE client_products SET ownership_details = '{"association_type": "individual", "note": "no_previous_ownership"}' WHERE id = 1"#)
+        .unwrap();
+    let v = verify(&cfg("migrate_rerun"), &MigrateOptions::default()).unwrap();
+    assert!(v.is_ok(), "{}", v.summary());
+    let again = migrate(
+        &cfg("migrate_rerun"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(again.updated, 1);
+    assert_eq!(documents(&mut db), first);
 
     // A dry run with a tampered row counts it and leaves it alone.
     db.batch_execute(r#"UPDATE client_products SET ownership_details = '{"association_type": "individual", "20": 99}' WHERE id = 2"#)
@@ -332,18 +300,12 @@ fn errors_exit_2() {
     };
     db.batch_execute("CREATE TABLE client_products (id bigint PRIMARY KEY)")
         .unwrap();
-    let fails = |args: &[&str], message: &str| {
-        let out = cli(args);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(message), "{args:?}: {stderr}");
-    };
     let url = url("migrate_errors");
-    fails(
+    common::fails(
         &["migrate", "--database-url", &url],
         "product_owner_products does not exist",
     );
-    fails(
+    common::fails(
         &[
             "verify",
             "--database-url",
@@ -353,7 +315,7 @@ fn errors_exit_2() {
         ],
         "run migrate first",
     );
-    fails(
+    common::fails(
         &[
             "migrate",
             "--database-url",
@@ -361,7 +323,7 @@ fn errors_exit_2() {
         ],
         "cannot connect",
     );
-    fails(
+    common::fails(
         &[
             "migrate",
             "--database-url",
@@ -371,7 +333,7 @@ fn errors_exit_2() {
         ],
         "invalid table name",
     );
-    fails(
+    common::fails(
         &["migrate", "--database-url", "not a url ="],
         "invalid --database-url",
     );
@@ -550,18 +512,29 @@ fn demo_runs_end_to_end() {
     if common::server().is_none() {
         return;
     }
-    let out = cli(&["demo", "--products", "5000", "--quiet"]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(stdout.contains("migrated 5000 products"), "{stdout}");
-    assert!(
-        stdout.contains("5000 of 5000 products reconcile"),
-        "{stdout}"
-    );
-    assert!(stdout.contains("duplicate link rows"), "{stdout}");
+    for (policy, rules) in [("balanced", "strict"), ("seed", "seed")] {
+        let out = cli(&["demo", "--products", "5000", "--quiet", "--policy", policy]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for step in [
+            "migrated 5000 products",
+            "duplicate link rows",
+            "backup: public.ownership_backup_",
+            "5000 of 5000 products reconcile",
+            &format!("{rules} rules on client_products.ownership_details"),
+            "5000 products checked, 0 break",
+            "ownership_details_valid added and validated",
+            "rejected: 23514 new row for relation \"client_products\" violates check constraint \"ownership_details_valid\"",
+            "ownership_strict_violations: [\"total_not_100\"]",
+            "coownership rollback: restored",
+            "the original state is back",
+        ] {
+            assert!(stdout.contains(step), "{policy}: {step:?} missing from\n{stdout}");
+        }
+    }
 }

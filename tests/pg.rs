@@ -563,6 +563,7 @@ fn rust_seed_agrees_with_the_seeds_own_check() {
     };
     db.batch_execute(include_str!("fixtures/seed_check.sql"))
         .unwrap();
+    coownership::pg::install(&mut db).unwrap();
     // Accept = the CHECK lets the row in (TRUE or NULL); reject = FALSE or an
     // error. Each insert runs in its own subtransaction, so one error does
     // not abort the batch.
@@ -584,14 +585,18 @@ fn rust_seed_agrees_with_the_seeds_own_check() {
     };
     differential(
         &mut db,
-        "SELECT i, seed_accepts(d) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",
+        "SELECT i, seed_accepts(d), coalesce(ownership_is_valid_seed(d), true) \
+         FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",
         |doc, row| {
             let sql: bool = row.get(1);
+            let shipped: bool = row.get(2);
             let rust = doc.validate(rules);
-            if rust.is_ok() == sql {
+            if rust.is_ok() == sql && shipped == sql {
                 Ok(sql)
             } else {
-                Err(format!("rust: {rust:?}\n    seed sql accepts: {sql}"))
+                Err(format!(
+                    "rust: {rust:?}\n    seed sql accepts: {sql}\n    shipped ownership_is_valid_seed accepts: {shipped}"
+                ))
             }
         },
     );

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use coownership::migrate::{MigrateOptions, Tables};
+use coownership::migrate::{ConstrainOptions, MigrateOptions, RollbackOptions, Tables};
 use coownership::split::{equal_split, SplitPolicy};
 use coownership::{Document, OwnerId, Rules};
 use serde_json::json;
@@ -67,12 +67,69 @@ enum Command {
         /// Plan and count everything, write nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Do not keep a backup of what the migration replaces (no rollback).
+        #[arg(long)]
+        no_backup: bool,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
         /// No progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Install the shipped SQL functions and put one CHECK constraint on
+    /// ownership_details.
+    ///
+    /// Counts the rows that break the rules first: if any, lists them and
+    /// changes nothing (exit 1). Otherwise adds the constraint NOT VALID
+    /// (a moment of ACCESS EXCLUSIVE) and validates it (SHARE UPDATE
+    /// EXCLUSIVE: reads and writes go on). Exit status: 0 done, 1 rows break
+    /// the rules, 2 on errors.
+    Constrain {
+        /// The database, as a URL (postgres://user@host/db) or key=value string.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The products table (may be schema-qualified).
+        #[arg(long, default_value = "client_products")]
+        products_table: String,
+        /// The rules the constraint enforces.
+        #[arg(long, value_enum, default_value_t = ConstrainRulesArg::Strict)]
+        rules: ConstrainRulesArg,
+        /// Check and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also drop the seed's own ownership constraints, so that the table
+        /// ends with exactly one rule.
+        #[arg(long)]
+        replace_legacy: bool,
+        /// Seconds to wait for a table lock.
+        #[arg(long, default_value_t = 10)]
+        lock_timeout: u64,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Restore what a migration replaced, from the backup it named.
+    ///
+    /// One transaction. Refuses, changing nothing, when documents changed
+    /// after the migration (they are listed), unless --force. Exit status: 0
+    /// restored (or, with --dry-run, restorable), 1 refused, 2 on errors.
+    Rollback {
+        /// The database, as a URL (postgres://user@host/db) or key=value string.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The backup table the migration named (schema.ownership_backup_…).
+        #[arg(long)]
+        backup: String,
+        /// Restore even documents that changed since (their changes are lost).
+        #[arg(long)]
+        force: bool,
+        /// Check and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Reconcile every product's ownership_details with the link table.
     ///
@@ -89,7 +146,9 @@ enum Command {
         report: Option<PathBuf>,
     },
     /// Start a throwaway PostgreSQL, create the legacy tables with synthetic
-    /// products, run migrate and verify, print both summaries, tear it down.
+    /// products and run the whole lifecycle: migrate, verify, constrain, a
+    /// bad write the constraint rejects, rollback, and a check that the
+    /// original state is back. Tears the server down.
     Demo {
         /// How many products to create.
         #[arg(long, default_value_t = 100_000)]
@@ -143,13 +202,24 @@ impl DbArgs {
     }
 
     fn config(&self) -> Result<postgres::Config, Fatal> {
-        let mut config: postgres::Config = self
-            .database_url
-            .parse()
-            .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;
-        config.application_name("coownership");
-        Ok(config)
+        db_config(&self.database_url)
     }
+}
+
+fn db_config(url: &str) -> Result<postgres::Config, Fatal> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;
+    config.application_name("coownership");
+    Ok(config)
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConstrainRulesArg {
+    /// ownership_is_valid_strict: the rule for new writes.
+    Strict,
+    /// ownership_is_valid_seed: the seed's legacy CHECK.
+    Seed,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -219,13 +289,50 @@ fn main() -> ExitCode {
             db,
             policy,
             dry_run,
+            no_backup,
             report,
             quiet,
         } => {
             let mut options = db.options(policy.into());
             options.dry_run = dry_run;
+            options.backup = !no_backup;
             db.config()
                 .and_then(|config| run_migrate(&config, &options, report, quiet))
+        }
+        Command::Constrain {
+            database_url,
+            products_table,
+            rules,
+            dry_run,
+            replace_legacy,
+            lock_timeout,
+            report,
+        } => {
+            let options = ConstrainOptions {
+                rules: match rules {
+                    ConstrainRulesArg::Strict => Rules::Strict,
+                    ConstrainRulesArg::Seed => Rules::Seed,
+                },
+                products: products_table,
+                dry_run,
+                replace_legacy,
+                lock_timeout: std::time::Duration::from_secs(lock_timeout),
+            };
+            db_config(&database_url).and_then(|config| run_constrain(&config, &options, report))
+        }
+        Command::Rollback {
+            database_url,
+            backup,
+            force,
+            dry_run,
+            report,
+        } => {
+            let options = RollbackOptions {
+                force,
+                dry_run,
+                ..RollbackOptions::new(backup)
+            };
+            db_config(&database_url).and_then(|config| run_rollback(&config, &options, report))
         }
         Command::Verify { db, policy, report } => {
             let options = db.options(policy.into());
@@ -443,6 +550,36 @@ fn run_verify(
     })
 }
 
+fn run_constrain(
+    config: &postgres::Config,
+    options: &ConstrainOptions,
+    report: Option<PathBuf>,
+) -> Result<ExitCode, Fatal> {
+    let summary = coownership::migrate::constrain(config, options)?;
+    print!("{}", summary.summary());
+    write_report(report, summary.to_json())?;
+    Ok(if summary.violators.count > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run_rollback(
+    config: &postgres::Config,
+    options: &RollbackOptions,
+    report: Option<PathBuf>,
+) -> Result<ExitCode, Fatal> {
+    let summary = coownership::migrate::rollback(config, options)?;
+    print!("{}", summary.summary());
+    write_report(report, summary.to_json())?;
+    Ok(if summary.refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
 fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fatal> {
     use coownership::migrate::demo::{load, Synthetic};
     use coownership::pg::server::TempServer;
@@ -469,10 +606,90 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
     };
     let mut config = server.config_for("ownership_demo");
     config.application_name("coownership");
-    run_migrate(&config, &options, None, quiet)?;
-    let code = run_verify(&config, &options, None)?;
+    let before = coownership::migrate::demo::checksum(&mut client, "client_products")?;
+
+    eprintln!("\ncoownership demo: 1. migrate");
+    let bar = progress_bar(quiet);
+    let migrated = coownership::migrate::migrate(&config, &options, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let migrated = migrated?;
+    print!("{}", migrated.summary());
+
+    eprintln!("\ncoownership demo: 2. verify");
+    let mut ok = run_verify(&config, &options, None)? == ExitCode::SUCCESS;
+
+    // The balanced policy's no-owner state (NULL) passes the strict rules;
+    // the seed's no-owner document only passes the seed's.
+    let rules = match policy {
+        SplitPolicy::Balanced => Rules::Strict,
+        SplitPolicy::Seed => Rules::Seed,
+    };
+    eprintln!(
+        "\ncoownership demo: 3. constrain --rules {}",
+        rules.as_str()
+    );
+    let constrained = coownership::migrate::constrain(
+        &config,
+        &ConstrainOptions {
+            rules,
+            ..ConstrainOptions::default()
+        },
+    )?;
+    print!("{}", constrained.summary());
+    ok &= constrained.constrained;
+
+    eprintln!("\ncoownership demo: 4. a bad write, which the constraint rejects");
+    let bad = r#"{"association_type":"tenants_in_common","1":50.00,"2":60.00}"#;
+    println!("UPDATE client_products SET ownership_details = '{bad}' WHERE id = 1");
+    match client.execute(
+        "UPDATE client_products SET ownership_details = $1::text::jsonb WHERE id = 1",
+        &[&bad],
+    ) {
+        Ok(_) => {
+            println!("  accepted: the constraint did not hold");
+            ok = false;
+        }
+        Err(e) => {
+            let codes: Vec<String> = client
+                .query_one(
+                    "SELECT ownership_strict_violations($1::text::jsonb)",
+                    &[&bad],
+                )?
+                .get(0);
+            let said = e.as_db_error().map_or(e.to_string(), |d| {
+                format!("{} {}", d.code().code(), d.message())
+            });
+            println!("  rejected: {said}");
+            println!("  ownership_strict_violations: {codes:?}");
+        }
+    }
+
+    eprintln!("\ncoownership demo: 5. rollback");
+    let backup = migrated
+        .backup
+        .ok_or_else(|| Fatal("the migration kept no backup".into()))?;
+    let undone = coownership::migrate::rollback(&config, &RollbackOptions::new(backup))?;
+    print!("{}", undone.summary());
+    ok &= !undone.refused;
+
+    let after = coownership::migrate::demo::checksum(&mut client, "client_products")?;
+    if before == after {
+        println!(
+            "coownership demo: the original state is back (checksum {after} before and after)"
+        );
+    } else {
+        println!("coownership demo: the state differs after the rollback ({before} before, {after} after)");
+        ok = false;
+    }
     drop(client);
     drop(server);
     eprintln!("coownership demo: server stopped and removed");
-    Ok(code)
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -21,6 +21,18 @@ CREATE TABLE product_owner_products (
 CREATE INDEX product_owner_products_product_id ON product_owner_products (product_id);
 ";
 
+/// An md5 over every row of `table` (its text form, in `id` order): equal
+/// checksums mean byte-identical contents. `table` is quoted here.
+pub fn checksum(client: &mut impl GenericClient, table: &str) -> Result<String, postgres::Error> {
+    let quoted = format!("\"{}\"", table.replace('"', "\"\""));
+    client
+        .query_one(
+            &format!("SELECT coalesce(md5(string_agg(t::text, E'\\n' ORDER BY t.id)), '') FROM {quoted} t"),
+            &[],
+        )
+        .map(|r| r.get(0))
+}
+
 /// Shapes of synthetic data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Synthetic {

@@ -7,7 +7,9 @@ use std::collections::HashSet;
 use crate::split::{equal_split, SplitError, SplitPolicy};
 use crate::{AssociationType, OwnerId, Ownership};
 
-/// The document written for a product that had no owner rows (as the seed does).
+/// The document the seed writes for a product that had no owner rows, and
+/// so `--policy seed` too. Under the strict rules it is invalid (it claims an
+/// individual owner who does not exist); the balanced policy writes NULL.
 pub const NO_PREVIOUS_OWNERSHIP: &str =
     r#"{"association_type":"individual","note":"no_previous_ownership"}"#;
 
@@ -22,21 +24,28 @@ pub struct ProductPlan {
     pub invalid_owner_ids: Vec<Option<i64>>,
     /// The typed ownership; `None` for a product without owners.
     pub ownership: Option<Ownership>,
+    /// The policy planned with, which decides the no-owner document.
+    pub policy: SplitPolicy,
 }
 
 impl ProductPlan {
-    /// The association type written.
-    pub fn association_type(&self) -> AssociationType {
-        self.ownership
-            .as_ref()
-            .map_or(AssociationType::Individual, Ownership::association_type)
+    /// The association type written; `None` when the document is NULL.
+    pub fn association_type(&self) -> Option<AssociationType> {
+        match (&self.ownership, self.policy) {
+            (Some(o), _) => Some(o.association_type()),
+            (None, SplitPolicy::Seed) => Some(AssociationType::Individual),
+            (None, SplitPolicy::Balanced) => None,
+        }
     }
 
-    /// The document text to store (canonical form).
-    pub fn document(&self) -> String {
-        match &self.ownership {
-            Some(o) => o.to_json(),
-            None => NO_PREVIOUS_OWNERSHIP.to_owned(),
+    /// The document text to store (canonical form); `None` for NULL: a
+    /// product without owners under the balanced policy. (The seed policy
+    /// writes the seed's [`NO_PREVIOUS_OWNERSHIP`] there.)
+    pub fn document(&self) -> Option<String> {
+        match (&self.ownership, self.policy) {
+            (Some(o), _) => Some(o.to_json()),
+            (None, SplitPolicy::Seed) => Some(NO_PREVIOUS_OWNERSHIP.to_owned()),
+            (None, SplitPolicy::Balanced) => None,
         }
     }
 }
@@ -44,8 +53,9 @@ impl ProductPlan {
 /// Plans one product from its owner ids in `(created_at, product_owner_id)`
 /// order (`None` for a NULL `product_owner_id`).
 ///
-/// 0 owners: `individual` with `note: no_previous_ownership`; 1: `individual`
-/// at 100.00; 2 or more: `tenants_in_common` by `policy`. The same owner twice
+/// 0 owners: no document (NULL) under the balanced policy, the seed's
+/// `individual` with `note: no_previous_ownership` under the seed policy; 1:
+/// `individual` at 100.00; 2 or more: `tenants_in_common` by `policy`. The same owner twice
 /// counts once, at its first position.
 ///
 /// ```
@@ -53,8 +63,12 @@ impl ProductPlan {
 /// use coownership::split::SplitPolicy;
 ///
 /// let plan = plan_product(&[Some(7), Some(3), Some(7)], SplitPolicy::Balanced)?;
-/// assert_eq!(plan.document(), r#"{"association_type":"tenants_in_common","3":50.00,"7":50.00}"#);
+/// assert_eq!(
+///     plan.document().as_deref(),
+///     Some(r#"{"association_type":"tenants_in_common","3":50.00,"7":50.00}"#)
+/// );
 /// assert_eq!(plan.duplicates.len(), 1);
+/// assert_eq!(plan_product(&[], SplitPolicy::Balanced)?.document(), None);
 /// # Ok::<(), coownership::split::SplitError>(())
 /// ```
 pub fn plan_product(
@@ -91,6 +105,7 @@ pub fn plan_product(
         duplicates,
         invalid_owner_ids,
         ownership,
+        policy,
     })
 }
 
@@ -101,11 +116,14 @@ mod tests {
     #[test]
     fn shapes() {
         let p = plan_product(&[], SplitPolicy::Balanced).unwrap();
-        assert_eq!(p.document(), NO_PREVIOUS_OWNERSHIP);
+        assert_eq!(p.document(), None);
+        assert_eq!(p.association_type(), None);
+        let p = plan_product(&[None], SplitPolicy::Seed).unwrap();
+        assert_eq!(p.document().as_deref(), Some(NO_PREVIOUS_OWNERSHIP));
         let p = plan_product(&[Some(5)], SplitPolicy::Seed).unwrap();
         assert_eq!(
-            p.document(),
-            r#"{"association_type":"individual","5":100.00}"#
+            p.document().as_deref(),
+            Some(r#"{"association_type":"individual","5":100.00}"#)
         );
         let p = plan_product(&[Some(5), None, Some(-1), Some(6)], SplitPolicy::Seed).unwrap();
         assert_eq!(p.invalid_owner_ids, [None, Some(-1)]);
@@ -113,8 +131,8 @@ mod tests {
         // The last owner in order gets the remainder.
         let p = plan_product(&[Some(9), Some(1), Some(5)], SplitPolicy::Balanced).unwrap();
         assert_eq!(
-            p.document(),
-            r#"{"association_type":"tenants_in_common","1":33.33,"5":33.34,"9":33.33}"#
+            p.document().as_deref(),
+            Some(r#"{"association_type":"tenants_in_common","1":33.33,"5":33.34,"9":33.33}"#)
         );
     }
 }

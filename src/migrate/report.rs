@@ -60,6 +60,10 @@ pub struct MigrationReport {
     pub updated: u64,
     /// Products whose document was already the planned one.
     pub unchanged: u64,
+    /// The backup table holding what the migration replaced
+    /// (`schema.ownership_backup_…`), for [`rollback`](super::rollback); `None`
+    /// in a dry run or without a backup.
+    pub backup: Option<String>,
     /// Wall-clock time.
     pub elapsed: Duration,
     /// Wall-clock time of each phase, in order.
@@ -105,6 +109,7 @@ impl MigrationReport {
             "column_added": self.column_added,
             "updated": self.updated,
             "unchanged": self.unchanged,
+            "backup": self.backup,
             "seconds": self.elapsed.as_secs_f64(),
             "phases": self.phases.iter().map(|(k, d)| (k.to_string(), json!(d.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),
             "products_per_second": self.products_per_second(),
@@ -140,12 +145,18 @@ impl MigrationReport {
             },
             self.updated,
             self.unchanged,
-            if self.column_added {
-                " (ownership_details column added)"
-            } else {
-                ""
+            match (self.column_added, self.dry_run) {
+                (true, false) => " (ownership_details column added)",
+                (true, true) => " (the ownership_details column would be added)",
+                _ => "",
             }
         );
+        if let Some(backup) = &self.backup {
+            let _ = writeln!(
+                s,
+                "  backup: {backup} (undo with: coownership rollback --backup {backup})"
+            );
+        }
         let phases: Vec<String> = self
             .phases
             .iter()

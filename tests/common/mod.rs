@@ -42,3 +42,69 @@ pub fn server_major(db: &mut postgres::Client) -> u32 {
     let num: String = db.query_one("SHOW server_version_num", &[]).unwrap().get(0);
     num.parse::<u32>().expect("server_version_num is a number") / 10_000
 }
+
+/// Runs the built `coownership` binary, with no standard input.
+#[cfg(feature = "cli")]
+pub fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_coownership"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("the coownership binary runs")
+}
+
+/// Connection settings for database `db` on the test server.
+pub fn cfg(db: &str) -> postgres::Config {
+    let mut config = server().expect("server").config_for(db);
+    config.application_name("coownership");
+    config
+}
+
+/// A connection string for database `db` on the test server, for the CLI.
+pub fn url(db: &str) -> String {
+    server().expect("server").connection_string(db)
+}
+
+/// The stored document of each product, by id.
+pub fn documents(db: &mut postgres::Client) -> Vec<(i64, Option<String>)> {
+    db.query(
+        "SELECT id, ownership_details::text FROM client_products ORDER BY id",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| (r.get(0), r.get(1)))
+    .collect()
+}
+
+/// Six hand-made products covering every shape (no owner, one, two, three
+/// with ties, a repeated owner, four) and links to a product that does not exist.
+pub fn hand_made(db: &mut postgres::Client) {
+    db.batch_execute(coownership::migrate::demo::LEGACY_SCHEMA)
+        .unwrap();
+    db.batch_execute(
+        "INSERT INTO client_products (id, product_name) SELECT i, 'p' || i FROM generate_series(1, 6) i;
+         INSERT INTO product_owner_products (product_id, product_owner_id, created_at) VALUES
+           -- 1: no owners
+           (2, 20, '2020-01-01'),
+           (3, 31, '2020-01-02'), (3, 30, '2020-01-01'),
+           -- 4: three owners; 42 is last by created_at, 41 and 43 tie and order by id
+           (4, 42, '2020-01-03'), (4, 43, '2020-01-01'), (4, 41, '2020-01-01'),
+           -- 5: owner 50 twice
+           (5, 50, '2020-01-01'), (5, 51, '2020-01-02'), (5, 50, '2020-01-03'),
+           -- 6: four owners
+           (6, 61, '2020-01-01'), (6, 62, '2020-01-02'), (6, 63, '2020-01-03'), (6, 64, '2020-01-04'),
+           -- product 99 does not exist
+           (99, 990, '2020-01-01'), (99, 991, '2020-01-01')",
+    )
+    .unwrap();
+}
+
+/// Runs the CLI and checks that it exits 2 with `message` on standard error.
+#[cfg(feature = "cli")]
+pub fn fails(args: &[&str], message: &str) {
+    let out = cli(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert!(stderr.contains(message), "{args:?}: {stderr}");
+}

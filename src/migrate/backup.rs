@@ -1,0 +1,394 @@
+//! The backup `migrate` keeps of what it replaces, and [`rollback`], which
+//! restores it.
+//!
+//! In the migration's own transaction, before its `UPDATE`, `migrate` copies
+//! every row it is about to change into a new table
+//! `ownership_backup_<UTC timestamp>` in the products table's schema:
+//!
+//! | column | what |
+//! | --- | --- |
+//! | `product_id` | the product |
+//! | `previous` | its `ownership_details` before (NULL when the column did not exist) |
+//! | `previous_updated_at` | its `updated_at` before (only when the table has one) |
+//! | `written` | the document the migration wrote |
+//!
+//! and records, as JSON in the table's comment, the products table and
+//! whether the migration added the column. The backup commits or rolls back
+//! with the migration itself.
+
+use std::time::{Duration, Instant};
+
+use postgres::GenericClient;
+use serde_json::{json, Value};
+
+use super::db::{
+    begin, connect, has_column, quote_ident, quote_table, require_table, resolve_table,
+};
+use super::report::{Sampled, SAMPLES};
+use super::MigrateError;
+
+/// What a backup records about its migration (the table's comment).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Meta {
+    /// `schema.table`, as resolved when the migration ran.
+    pub products_table: String,
+    /// The migration added the `ownership_details` column.
+    pub column_added: bool,
+    /// The products table has `updated_at`, which the migration touched.
+    pub updated_at: bool,
+    /// The split policy used.
+    pub policy: String,
+}
+
+/// The marker that tells a backup made here from any other table.
+const MARKER: &str = "coownership_backup";
+
+impl Meta {
+    fn to_comment(&self) -> String {
+        json!({
+            MARKER: 1,
+            "products_table": self.products_table,
+            "column_added": self.column_added,
+            "updated_at": self.updated_at,
+            "policy": self.policy,
+        })
+        .to_string()
+    }
+
+    fn from_comment(comment: &str) -> Option<Meta> {
+        let v: Value = serde_json::from_str(comment).ok()?;
+        (v.get(MARKER)? == 1).then_some(())?;
+        Some(Meta {
+            products_table: v.get("products_table")?.as_str()?.to_owned(),
+            column_added: v.get("column_added")?.as_bool()?,
+            updated_at: v.get("updated_at")?.as_bool()?,
+            policy: v.get("policy")?.as_str()?.to_owned(),
+        })
+    }
+}
+
+/// Creates the backup of every row that `changed` selects (`p` the products
+/// table, `m` the migration's temporary table) and returns its name,
+/// `schema.ownership_backup_<UTC timestamp>`. `meta.products_table` is
+/// filled in here.
+pub(super) fn create(
+    tx: &mut impl GenericClient,
+    products: &str,
+    meta: &Meta,
+    changed: &str,
+) -> Result<String, MigrateError> {
+    let (schema, table) = resolve_table(tx, products)?;
+    let meta = Meta {
+        products_table: format!("{schema}.{table}"),
+        ..meta.clone()
+    };
+    let stamp: String = tx
+        .query_one(
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD_HH24MISS')",
+            &[],
+        )?
+        .get(0);
+    // Two migrations within one second: the second gets a suffix.
+    let mut name = format!("ownership_backup_{stamp}");
+    for n in 2.. {
+        let taken: bool = tx
+            .query_one(
+                "SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL",
+                &[&schema, &name],
+            )?
+            .get(0);
+        if !taken {
+            break;
+        }
+        name = format!("ownership_backup_{stamp}_{n}");
+    }
+    let target = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+    let previous = if meta.column_added {
+        "NULL::jsonb"
+    } else {
+        "p.ownership_details"
+    };
+    let updated_at = if meta.updated_at {
+        "p.updated_at AS previous_updated_at, "
+    } else {
+        ""
+    };
+    tx.batch_execute(&format!(
+        "CREATE TABLE {target} AS SELECT p.id AS product_id, {previous} AS previous, \
+         {updated_at}m.details AS written \
+         FROM {products} p JOIN pg_temp.ownership_migration m ON p.id = m.product_id WHERE {changed}; \
+         COMMENT ON TABLE {target} IS {}",
+        quote_literal(&meta.to_comment())
+    ))?;
+    Ok(format!("{schema}.{name}"))
+}
+
+fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// How to roll back.
+#[derive(Clone, Debug)]
+pub struct RollbackOptions {
+    /// The backup table that `migrate` named (`schema.ownership_backup_…`).
+    pub backup: String,
+    /// Restore even documents that changed after the migration (their
+    /// changes are lost).
+    pub force: bool,
+    /// Check and report, change nothing.
+    pub dry_run: bool,
+    /// How long to wait for the table lock. Default 60 s.
+    pub lock_timeout: Duration,
+}
+
+impl RollbackOptions {
+    /// Options for rolling back `backup`, not forced.
+    pub fn new(backup: impl Into<String>) -> Self {
+        RollbackOptions {
+            backup: backup.into(),
+            force: false,
+            dry_run: false,
+            lock_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The outcome of [`rollback`].
+#[derive(Clone, Debug, Default)]
+pub struct RollbackReport {
+    /// The backup restored.
+    pub backup: String,
+    /// The products table.
+    pub products_table: String,
+    /// Products whose document changed after the migration (or that have a
+    /// document although the migration added the column and wrote them none).
+    pub changed_since: Sampled<i64>,
+    /// Products in the backup that no longer exist.
+    pub missing_products: Sampled<i64>,
+    /// Nothing was changed: refused (documents changed since, not forced) or
+    /// a dry run.
+    pub refused: bool,
+    /// A dry run.
+    pub dry_run: bool,
+    /// Rows restored (or that would be).
+    pub restored: u64,
+    /// The `ownership_details` column was dropped (the migration had added it).
+    pub column_dropped: bool,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+impl RollbackReport {
+    /// The report as JSON (what `--report FILE` writes).
+    pub fn to_json(&self) -> Value {
+        json!({
+            "command": "rollback",
+            "backup": self.backup,
+            "products_table": self.products_table,
+            "dry_run": self.dry_run,
+            "refused": self.refused,
+            "changed_since": {"count": self.changed_since.count, "samples": self.changed_since.samples},
+            "missing_products": {"count": self.missing_products.count, "samples": self.missing_products.samples},
+            "restored": self.restored,
+            "column_dropped": self.column_dropped,
+            "seconds": self.elapsed.as_secs_f64(),
+        })
+    }
+
+    /// A short human summary (what the CLI prints).
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        if self.changed_since.count > 0 {
+            s.push_str(&format!(
+                "{} product(s) changed after the migration, e.g. {:?}\n",
+                self.changed_since.count, self.changed_since.samples
+            ));
+        }
+        if self.missing_products.count > 0 {
+            s.push_str(&format!(
+                "{} product(s) in the backup no longer exist, e.g. {:?}\n",
+                self.missing_products.count, self.missing_products.samples
+            ));
+        }
+        let column = if self.column_dropped {
+            ", ownership_details column dropped"
+        } else {
+            ""
+        };
+        if self.refused && !self.dry_run {
+            s.push_str(&format!(
+                "coownership rollback: refused, nothing changed: documents changed after the migration (use --force to restore {} anyway)\n",
+                self.backup
+            ));
+        } else if self.dry_run {
+            s.push_str(&format!(
+                "coownership rollback: dry run, nothing changed: would restore {} product(s) of {} from {}{}\n",
+                self.restored,
+                self.products_table,
+                self.backup,
+                if self.column_dropped { " and drop the ownership_details column" } else { "" }
+            ));
+        } else {
+            s.push_str(&format!(
+                "coownership rollback: restored {} product(s) of {} from {}{column}; backup table dropped ({:.2} s)\n",
+                self.restored,
+                self.products_table,
+                self.backup,
+                self.elapsed.as_secs_f64()
+            ));
+        }
+        s
+    }
+}
+
+/// Restores what a migration replaced, from its backup table, in one
+/// transaction: every backed-up row gets its previous document (and
+/// `updated_at`) back; if the migration added the `ownership_details`
+/// column, it is dropped again (with any constraint on it). Then the backup
+/// table is dropped.
+///
+/// It refuses, changing nothing, when documents changed after the migration
+/// (a backed-up row whose document is no longer what the migration wrote, or,
+/// when the migration added the column, a row with a document it did not
+/// write), unless `force`. Writers wait while it runs (`SHARE ROW EXCLUSIVE`
+/// on the products table, `ACCESS EXCLUSIVE` for a column drop).
+///
+/// ```no_run
+/// use coownership::migrate::{migrate, rollback, MigrateOptions, RollbackOptions};
+///
+/// let config: postgres::Config = "host=/run/postgresql user=portal dbname=portal".parse()?;
+/// let report = migrate(&config, &MigrateOptions::default(), &mut |_, _| {})?;
+/// let backup = report.backup.expect("migrate keeps a backup by default");
+/// let undone = rollback(&config, &RollbackOptions::new(backup))?;
+/// assert!(!undone.refused, "{}", undone.summary());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn rollback(
+    config: &postgres::Config,
+    options: &RollbackOptions,
+) -> Result<RollbackReport, MigrateError> {
+    let start = Instant::now();
+    let backup = quote_table(&options.backup)?;
+    let mut client = connect(config)?;
+    let mut tx = begin(&mut client, options.lock_timeout)?;
+    let comment: Option<String> = tx
+        .query_one(
+            "SELECT CASE WHEN to_regclass($1::text) IS NULL THEN NULL \
+             ELSE coalesce(obj_description(to_regclass($1::text), 'pg_class'), '') END",
+            &[&backup],
+        )?
+        .get(0);
+    let comment = comment.ok_or_else(|| MigrateError::MissingTable(options.backup.clone()))?;
+    let meta = Meta::from_comment(&comment)
+        .ok_or_else(|| MigrateError::NotABackup(options.backup.clone()))?;
+    let products = quote_table(&meta.products_table)?;
+    require_table(&mut tx, &products, &meta.products_table)?;
+    tx.batch_execute(&format!(
+        "LOCK TABLE {products} IN SHARE ROW EXCLUSIVE MODE; LOCK TABLE {backup} IN SHARE MODE"
+    ))?;
+    let mut report = RollbackReport {
+        backup: options.backup.clone(),
+        products_table: meta.products_table.clone(),
+        dry_run: options.dry_run,
+        ..RollbackReport::default()
+    };
+    let has_details = has_column(&mut tx, &products, "ownership_details")?;
+    if !has_details {
+        return Err(MigrateError::MissingColumn(meta.products_table));
+    }
+    // Documents changed since the migration.
+    let mut changed = format!(
+        "SELECT b.product_id FROM {backup} b JOIN {products} p ON p.id = b.product_id \
+         WHERE p.ownership_details IS DISTINCT FROM b.written"
+    );
+    if meta.column_added {
+        changed.push_str(&format!(
+            " UNION ALL SELECT p.id FROM {products} p WHERE p.ownership_details IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM {backup} b WHERE b.product_id = p.id)"
+        ));
+    }
+    sample(&mut tx, &changed, &mut report.changed_since)?;
+    sample(
+        &mut tx,
+        &format!(
+            "SELECT b.product_id FROM {backup} b \
+             WHERE NOT EXISTS (SELECT 1 FROM {products} p WHERE p.id = b.product_id)"
+        ),
+        &mut report.missing_products,
+    )?;
+    let restored: i64 = tx
+        .query_one(
+            &format!("SELECT count(*) FROM {backup} b JOIN {products} p ON p.id = b.product_id"),
+            &[],
+        )?
+        .get(0);
+    report.restored = restored as u64;
+    report.column_dropped = meta.column_added;
+    if options.dry_run || (report.changed_since.count > 0 && !options.force) {
+        report.refused = report.changed_since.count > 0 && !options.force;
+        tx.rollback()?;
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    }
+    let mut set = Vec::new();
+    if !meta.column_added {
+        set.push("ownership_details = b.previous");
+    }
+    if meta.updated_at {
+        set.push("updated_at = b.previous_updated_at");
+    }
+    if !set.is_empty() {
+        tx.execute(
+            &format!(
+                "UPDATE {products} p SET {} FROM {backup} b WHERE p.id = b.product_id",
+                set.join(", ")
+            ),
+            &[],
+        )?;
+    }
+    if meta.column_added {
+        tx.batch_execute(&format!(
+            "ALTER TABLE {products} DROP COLUMN ownership_details"
+        ))?;
+    }
+    tx.batch_execute(&format!("DROP TABLE {backup}"))?;
+    tx.commit()?;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Counts the ids `query` returns, keeping the first few in order.
+fn sample(
+    tx: &mut impl GenericClient,
+    query: &str,
+    into: &mut Sampled<i64>,
+) -> Result<(), MigrateError> {
+    let row = tx.query_one(
+        &format!(
+            "SELECT count(*), (array_agg(id ORDER BY id))[1:{SAMPLES}] FROM ({query}) AS q(id)"
+        ),
+        &[],
+    )?;
+    let count: i64 = row.get(0);
+    into.count = count as u64;
+    into.samples = row.get::<_, Option<Vec<i64>>>(1).unwrap_or_default();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_round_trips_through_the_comment() {
+        let meta = Meta {
+            products_table: "public.client_products".into(),
+            column_added: true,
+            updated_at: false,
+            policy: "balanced".into(),
+        };
+        assert_eq!(Meta::from_comment(&meta.to_comment()), Some(meta));
+        assert_eq!(Meta::from_comment("{}"), None);
+        assert_eq!(Meta::from_comment("a table of my own"), None);
+    }
+}

@@ -1,0 +1,208 @@
+//! `verify`: every product's document reconciled with its links, in one
+//! snapshot read on two connections.
+
+use std::collections::BTreeMap;
+use std::io::BufReader;
+use std::time::Instant;
+
+use super::db::{has_column, quote_table, read_connection, require_table};
+use super::merge::{link_query, merge_products_and_links, Links};
+use super::report::VerifyReport;
+use super::{plan, MigrateError, MigrateOptions};
+use crate::split::SplitPolicy;
+use crate::wire::number::exact_i64;
+use crate::wire::parser::Parser;
+use crate::{AssociationType, Document, Ownership, Rules, Share};
+
+/// Reconciles every product's `ownership_details` with its links: the owner
+/// set equals the distinct owners linked, the shares equal `options.policy`'s
+/// split, every document passes the seed rules; documents failing the strict
+/// rules are counted by code. Reads in one repeatable-read snapshot.
+pub fn verify(
+    config: &postgres::Config,
+    options: &MigrateOptions,
+) -> Result<VerifyReport, MigrateError> {
+    let start = Instant::now();
+    let products = quote_table(&options.tables.products)?;
+    let links = quote_table(&options.tables.links)?;
+    // Two connections reading one snapshot: the second imports the first's.
+    let mut main = read_connection(config, options)?;
+    require_table(&mut main, &products, &options.tables.products)?;
+    require_table(&mut main, &links, &options.tables.links)?;
+    if !has_column(&mut main, &products, "ownership_details")? {
+        return Err(MigrateError::MissingColumn(options.tables.products.clone()));
+    }
+    let snapshot: String = main.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(MigrateError::UnexpectedRow(format!(
+            "snapshot id {snapshot:?}"
+        )));
+    }
+    // SET commands are not queries: the snapshot can still be imported.
+    let mut second = read_connection(config, options)?;
+    second.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))?;
+    let mut report = VerifyReport {
+        policy: options.policy,
+        ..VerifyReport::default()
+    };
+    let mut orphan_rows = 0u64;
+    {
+        let product_query =
+            format!("COPY (SELECT id, ownership_details FROM {products} ORDER BY id) TO STDOUT");
+        let documents = BufReader::with_capacity(1 << 20, main.copy_out(&product_query)?);
+        let mut links = Links::new(BufReader::with_capacity(
+            1 << 20,
+            second.copy_out(&link_query(&links))?,
+        ));
+        merge_products_and_links(
+            documents,
+            &mut links,
+            |id, fields, owners| {
+                report.products += 1;
+                let document = fields.get(1).and_then(|f| f.as_deref());
+                if reconcile(id, document, owners, options.policy, &mut report) {
+                    report.reconciled += 1;
+                }
+                Ok(())
+            },
+            |_, rows| orphan_rows += rows as u64,
+        )?;
+    }
+    report.orphan_link_rows = orphan_rows;
+    second.batch_execute("COMMIT")?;
+    main.batch_execute("COMMIT")?;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Checks one product; records mismatches and strict failures; true when it reconciles.
+fn reconcile(
+    id: i64,
+    document: Option<&str>,
+    owner_rows: &[Option<i64>],
+    policy: SplitPolicy,
+    report: &mut VerifyReport,
+) -> bool {
+    let plan = match plan::plan_product(owner_rows, policy) {
+        Ok(p) => p,
+        Err(e) => {
+            report.mismatch(id, "seed_formula_breaks", e.to_string());
+            return false;
+        }
+    };
+    // NULL is the no-owner state (DESIGN.md §7); under either policy, a
+    // product without owners may also hold the seed's no-owner document.
+    let Some(text) = document else {
+        if plan.ownership.is_some() {
+            report.mismatch(id, "missing_document", "ownership_details is NULL".into());
+            return false;
+        }
+        return true;
+    };
+    let doc = match Document::parse(text) {
+        Ok(d) => d,
+        Err(e) => {
+            report.mismatch(id, "unparseable_document", e.to_string());
+            return false;
+        }
+    };
+    if let Err(v) = doc.validate(Rules::Strict) {
+        let mut seen = Vec::new();
+        for code in v.codes() {
+            if !seen.contains(&code) {
+                seen.push(code);
+                report.strict_failures.entry(code).or_default().add(id);
+            }
+        }
+    }
+    let mut ok = true;
+    if let Err(v) = doc.validate(Rules::Seed) {
+        report.mismatch(id, "fails_seed", v.to_string());
+        ok = false;
+    }
+    let expected_type = plan
+        .ownership
+        .as_ref()
+        .map_or(AssociationType::Individual, Ownership::association_type)
+        .as_str();
+    let stored_type = doc
+        .get("association_type")
+        .and_then(|raw| serde_json::from_str::<String>(raw).ok());
+    if stored_type.as_deref() != Some(expected_type) {
+        report.mismatch(
+            id,
+            "association_type_mismatch",
+            format!(
+                "stored {:?}, expected {expected_type}",
+                stored_type.as_deref().unwrap_or("none")
+            ),
+        );
+        ok = false;
+    }
+    // The owners the document names, with their shares where it has them.
+    let mut stored: BTreeMap<i64, Option<&str>> = BTreeMap::new();
+    for (key, raw) in doc.entries() {
+        if crate::document::is_owner_key(key) {
+            if let Ok(owner) = key.parse::<i64>() {
+                stored.insert(owner, Some(raw));
+            }
+        }
+    }
+    if let Some(raw) = doc.get("joint_owners") {
+        for (_, span) in Parser::array_elements(raw) {
+            if let Some(owner) = exact_i64(raw[span].as_bytes()) {
+                stored.insert(owner, None);
+            }
+        }
+    }
+    let expected: BTreeMap<i64, Option<Share>> = match &plan.ownership {
+        None => BTreeMap::new(),
+        Some(Ownership::Individual(o)) => [(o.get(), Some(Share::FULL))].into(),
+        Some(Ownership::TenantsInCommon(t)) => t
+            .shares()
+            .iter()
+            .map(|&(o, s)| (o.get(), Some(s)))
+            .collect(),
+        Some(Ownership::JointOwnership(j)) => j.owners().iter().map(|o| (o.get(), None)).collect(),
+    };
+    let missing: Vec<i64> = expected
+        .keys()
+        .filter(|o| !stored.contains_key(o))
+        .copied()
+        .collect();
+    let extra: Vec<i64> = stored
+        .keys()
+        .filter(|o| !expected.contains_key(o))
+        .copied()
+        .collect();
+    if !missing.is_empty() {
+        report.mismatch(
+            id,
+            "missing_owner",
+            format!("linked owners {missing:?} are not in the document"),
+        );
+        ok = false;
+    }
+    if !extra.is_empty() {
+        report.mismatch(
+            id,
+            "extra_owner",
+            format!("owners {extra:?} are in the document but not linked"),
+        );
+        ok = false;
+    }
+    for (owner, want) in &expected {
+        let (Some(want), Some(Some(raw))) = (want, stored.get(owner)) else {
+            continue;
+        };
+        if raw.parse::<Share>().ok() != Some(*want) {
+            report.mismatch(
+                id,
+                "share_mismatch",
+                format!("owner {owner} holds {raw}, expected {want}"),
+            );
+            ok = false;
+        }
+    }
+    ok
+}

@@ -1,0 +1,602 @@
+//! The database lifecycle after the migration, on a throwaway PostgreSQL:
+//! the no-owner state, `constrain`, the backup and `rollback`.
+#![cfg(all(feature = "postgres", feature = "cli"))]
+
+mod common;
+
+use common::{cfg, cli, documents, hand_made, url};
+use coownership::migrate::demo::{checksum, load, Synthetic};
+use coownership::migrate::plan::NO_PREVIOUS_OWNERSHIP;
+use coownership::migrate::{
+    constrain, migrate, rollback, verify, ConstrainOptions, MigrateError, MigrateOptions,
+    RollbackOptions,
+};
+use coownership::split::SplitPolicy;
+use coownership::{Ownership, Rules};
+use postgres::Client;
+
+fn seed_policy() -> MigrateOptions {
+    MigrateOptions {
+        policy: SplitPolicy::Seed,
+        ..MigrateOptions::default()
+    }
+}
+
+fn strict() -> ConstrainOptions {
+    ConstrainOptions::default()
+}
+
+fn seed_rules() -> ConstrainOptions {
+    ConstrainOptions {
+        rules: Rules::Seed,
+        ..ConstrainOptions::default()
+    }
+}
+
+/// The CHECK constraints on `client_products`, by name.
+fn check_constraints(db: &mut Client) -> Vec<String> {
+    db.query(
+        "SELECT conname::text FROM pg_constraint \
+         WHERE conrelid = 'client_products'::regclass AND contype = 'c' ORDER BY conname",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+fn try_write(db: &mut Client, id: i64, json: &str) -> Result<u64, postgres::Error> {
+    db.execute(
+        "UPDATE client_products SET ownership_details = $1::text::jsonb WHERE id = $2",
+        &[&json, &id],
+    )
+}
+
+fn sqlstate(e: &postgres::Error) -> &str {
+    e.as_db_error().map_or("", |d| d.code().code())
+}
+
+fn installed(db: &mut Client) -> bool {
+    db.query_one(
+        "SELECT to_regprocedure('ownership_is_valid_strict(jsonb)') IS NOT NULL",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn after_the_default_migration_the_strict_constraint_takes() {
+    let Some(mut db) = common::database("life_default") else {
+        return;
+    };
+    hand_made(&mut db);
+    migrate(
+        &cfg("life_default"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    // No owner on record: NULL, which the typed API reads as None.
+    let none: Option<Ownership> = db
+        .query_one(
+            "SELECT ownership_details FROM client_products WHERE id = 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(none, None);
+    let v = verify(&cfg("life_default"), &MigrateOptions::default()).unwrap();
+    assert!(v.is_ok(), "{}", v.summary());
+
+    let report = constrain(&cfg("life_default"), &strict()).unwrap();
+    assert!(report.constrained, "{}", report.summary());
+    assert_eq!((report.products, report.violators.count), (6, 0));
+    assert_eq!(report.sql_version_before, None);
+    assert_eq!(report.sql_version, coownership::sql::VERSION);
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+    let validated: bool = db
+        .query_one(
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'ownership_details_valid'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(validated);
+    let version: i32 = db
+        .query_one("SELECT ownership_sql_version()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, coownership::sql::VERSION);
+
+    // The constraint at work: a bad total and the seed's no-owner document
+    // are refused, a good document and NULL pass.
+    let e = try_write(
+        &mut db,
+        1,
+        r#"{"association_type":"tenants_in_common","1":50.00,"2":60.00}"#,
+    )
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "23514", "{e:?}");
+    let e = try_write(&mut db, 1, NO_PREVIOUS_OWNERSHIP).unwrap_err();
+    assert_eq!(sqlstate(&e), "23514", "{e:?}");
+    try_write(
+        &mut db,
+        1,
+        r#"{"association_type":"individual","7":100.00}"#,
+    )
+    .unwrap();
+    db.execute(
+        "UPDATE client_products SET ownership_details = NULL WHERE id = 1",
+        &[],
+    )
+    .unwrap();
+
+    // A migration whose documents the constraint refuses (the seed's no-owner
+    // document) fails with what PostgreSQL said, and writes nothing.
+    let before = documents(&mut db);
+    let out = cli(&[
+        "migrate",
+        "--database-url",
+        &url("life_default"),
+        "--policy",
+        "seed",
+        "--quiet",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "23514 new row for relation \"client_products\" violates check constraint \"ownership_details_valid\""
+        ),
+        "{stderr}"
+    );
+    assert_eq!(documents(&mut db), before);
+
+    // Running it again replaces the constraint with itself and installs the
+    // same revision again.
+    let again = constrain(&cfg("life_default"), &strict()).unwrap();
+    assert!(again.constrained);
+    assert_eq!(again.sql_version_before, Some(coownership::sql::VERSION));
+    assert_eq!(again.replaced, ["ownership_details_valid"]);
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+}
+
+#[test]
+fn the_seed_policy_keeps_the_seeds_document_which_only_the_seed_rules_take() {
+    let Some(mut db) = common::database("life_seed") else {
+        return;
+    };
+    hand_made(&mut db);
+    migrate(&cfg("life_seed"), &seed_policy(), &mut |_, _| {}).unwrap();
+    assert_eq!(
+        documents(&mut db)[0],
+        (
+            1,
+            Some(r#"{"note": "no_previous_ownership", "association_type": "individual"}"#.into())
+        )
+    );
+    let v = verify(&cfg("life_seed"), &seed_policy()).unwrap();
+    assert!(v.is_ok(), "{}", v.summary());
+
+    // Strict refuses: the violator is listed with its code, nothing changes
+    // (not even the functions are installed), exit 1.
+    let report = constrain(&cfg("life_seed"), &strict()).unwrap();
+    assert!(!report.constrained);
+    assert_eq!(report.violators.count, 1);
+    assert_eq!(
+        report.violators.samples,
+        [(1, vec!["individual_owner_count"])]
+    );
+    assert!(check_constraints(&mut db).is_empty());
+    assert!(!installed(&mut db));
+    let out = cli(&["constrain", "--database-url", &url("life_seed")]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("product 1: individual_owner_count"),
+        "{stdout}"
+    );
+
+    // The seed's rules take it.
+    let out = cli(&[
+        "constrain",
+        "--database-url",
+        &url("life_seed"),
+        "--rules",
+        "seed",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+    let again = constrain(&cfg("life_seed"), &seed_rules()).unwrap();
+    assert!(again.constrained);
+    assert_eq!(again.rules, "seed");
+    assert_eq!(again.replaced, ["ownership_details_valid"]);
+    let e = try_write(
+        &mut db,
+        2,
+        r#"{"association_type":"tenants_in_common","1":50,"2":60}"#,
+    )
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "23514");
+    // A share that cannot be cast: the seed's CHECK raised an error, ours
+    // says FALSE; either way the row is refused.
+    let e = try_write(
+        &mut db,
+        2,
+        r#"{"association_type":"tenants_in_common","1":"x","2":100}"#,
+    )
+    .unwrap_err();
+    assert_eq!(sqlstate(&e), "23514");
+}
+
+#[test]
+fn constrain_replaces_earlier_versions_and_with_replace_legacy_the_seeds_constraints() {
+    let Some(mut db) = common::database("life_replace") else {
+        return;
+    };
+    hand_made(&mut db);
+    migrate(
+        &cfg("life_replace"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    // An install from before the functions had a version, the constraint
+    // the README once said to add by hand, and the seed's own constraint.
+    db.batch_execute(
+        "CREATE FUNCTION ownership_strict_violations(d jsonb) RETURNS text[] LANGUAGE sql AS $$ SELECT '{}'::text[] $$;
+         CREATE FUNCTION ownership_is_valid_strict(d jsonb) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+         ALTER TABLE client_products ADD CONSTRAINT ownership_details_strict CHECK (ownership_is_valid_strict(ownership_details));",
+    )
+    .unwrap();
+    db.batch_execute(include_str!("fixtures/seed_check.sql"))
+        .unwrap();
+    db.batch_execute(
+        "ALTER TABLE client_products ADD CONSTRAINT valid_product_ownership_details_precise CHECK (
+             jsonb_typeof(ownership_details) = 'object' AND ownership_details ? 'association_type'
+             AND validate_ownership_percentages_precise(ownership_details))",
+    )
+    .unwrap();
+
+    // A dry run changes nothing, and says what it would do.
+    let dry = constrain(
+        &cfg("life_replace"),
+        &ConstrainOptions {
+            dry_run: true,
+            replace_legacy: true,
+            ..strict()
+        },
+    )
+    .unwrap();
+    assert!(!dry.constrained && dry.dry_run);
+    assert_eq!(dry.sql_version_before, Some(1));
+    assert_eq!(
+        dry.replaced,
+        [
+            "ownership_details_strict",
+            "valid_product_ownership_details_precise"
+        ]
+    );
+    assert_eq!(
+        check_constraints(&mut db),
+        [
+            "ownership_details_strict",
+            "valid_product_ownership_details_precise"
+        ]
+    );
+
+    // Without --replace-legacy, the seed's constraint stays (and is named).
+    let kept = constrain(&cfg("life_replace"), &strict()).unwrap();
+    assert!(kept.constrained);
+    assert_eq!(kept.sql_version_before, Some(1));
+    assert_eq!(kept.replaced, ["ownership_details_strict"]);
+    assert_eq!(
+        kept.legacy_kept,
+        ["valid_product_ownership_details_precise"]
+    );
+    assert_eq!(
+        check_constraints(&mut db),
+        [
+            "ownership_details_valid",
+            "valid_product_ownership_details_precise"
+        ]
+    );
+    // The old install was upgraded in place: the real rules now apply.
+    let codes: Vec<String> = db
+        .query_one(
+            "SELECT ownership_strict_violations('{\"association_type\":\"individual\"}')",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(codes, ["individual_owner_count"]);
+
+    // With it, the table ends with exactly one rule: ours.
+    let out = cli(&[
+        "constrain",
+        "--database-url",
+        &url("life_replace"),
+        "--replace-legacy",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+}
+
+#[test]
+fn constrain_errors_exit_2_with_what_went_wrong() {
+    let Some(mut db) = common::database("life_constrain_errors") else {
+        return;
+    };
+    db.batch_execute("CREATE TABLE client_products (id bigint PRIMARY KEY)")
+        .unwrap();
+    let url = url("life_constrain_errors");
+    common::fails(&["constrain", "--database-url", &url], "run migrate first");
+    db.batch_execute("ALTER TABLE client_products ADD COLUMN ownership_details json")
+        .unwrap();
+    common::fails(
+        &["constrain", "--database-url", &url],
+        "client_products.ownership_details is json, expected jsonb",
+    );
+    common::fails(
+        &[
+            "constrain",
+            "--database-url",
+            &url,
+            "--products-table",
+            "nope",
+        ],
+        "table nope does not exist",
+    );
+    common::fails(
+        &[
+            "rollback",
+            "--database-url",
+            &url,
+            "--backup",
+            "client_products",
+        ],
+        "client_products is not a backup made by coownership migrate",
+    );
+    common::fails(
+        &["rollback", "--database-url", &url, "--backup", "nope"],
+        "table nope does not exist",
+    );
+}
+
+/// Migrate, then roll back, and check the products table is byte for byte
+/// what it was (every column, `updated_at` included).
+fn round_trip(db: &mut Client, name: &str, options: &MigrateOptions) {
+    let before = checksum(db, "client_products").unwrap();
+    let had_column = column_exists(db);
+    let report = migrate(&cfg(name), options, &mut |_, _| {}).unwrap();
+    let backup = report.backup.clone().expect("a backup by default");
+    assert!(backup.starts_with("public.ownership_backup_"), "{backup}");
+    assert!(report.summary().contains(&backup), "{}", report.summary());
+    assert_eq!(report.to_json()["backup"], backup.as_str());
+    assert_ne!(checksum(db, "client_products").unwrap(), before);
+    let rows: i64 = db
+        .query_one(&format!("SELECT count(*) FROM {backup}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        rows as u64, report.updated,
+        "one backup row per changed row"
+    );
+
+    let undone = rollback(&cfg(name), &RollbackOptions::new(&backup)).unwrap();
+    assert!(!undone.refused, "{}", undone.summary());
+    assert_eq!(undone.restored, report.updated);
+    assert_eq!(undone.column_dropped, !had_column);
+    assert_eq!(column_exists(db), had_column);
+    assert_eq!(
+        checksum(db, "client_products").unwrap(),
+        before,
+        "{name}: the products table after rollback"
+    );
+    let gone: bool = db
+        .query_one("SELECT to_regclass($1::text) IS NULL", &[&backup])
+        .unwrap()
+        .get(0);
+    assert!(gone, "the backup table is dropped after the rollback");
+}
+
+fn column_exists(db: &mut Client) -> bool {
+    db.query_one(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
+        &[],
+    )
+    .unwrap()
+    .get(0)
+}
+
+#[test]
+fn rollback_restores_byte_identical_state_on_every_shape() {
+    for (name, anomalies, policy) in [
+        ("life_rb_balanced", true, MigrateOptions::default()),
+        ("life_rb_seed", true, seed_policy()),
+        ("life_rb_clean", false, MigrateOptions::default()),
+    ] {
+        let Some(mut db) = common::database(name) else {
+            return;
+        };
+        load(
+            &mut db,
+            Synthetic {
+                products: 20_000,
+                anomalies,
+            },
+        )
+        .unwrap();
+        round_trip(&mut db, name, &policy);
+    }
+
+    // A column that existed: documents the seed wrote, replaced by the
+    // balanced policy (NULL for no owner, rebalanced shares), then restored.
+    let Some(mut db) = common::database("life_rb_existing") else {
+        return;
+    };
+    load(
+        &mut db,
+        Synthetic {
+            products: 20_000,
+            anomalies: true,
+        },
+    )
+    .unwrap();
+    migrate(
+        &cfg("life_rb_existing"),
+        &MigrateOptions {
+            backup: false,
+            ..seed_policy()
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    round_trip(&mut db, "life_rb_existing", &MigrateOptions::default());
+
+    // A table without updated_at, and the hand-made shapes.
+    let Some(mut db) = common::database("life_rb_hand") else {
+        return;
+    };
+    hand_made(&mut db);
+    db.batch_execute("ALTER TABLE client_products DROP COLUMN updated_at")
+        .unwrap();
+    round_trip(&mut db, "life_rb_hand", &MigrateOptions::default());
+}
+
+#[test]
+fn rollback_refuses_when_documents_changed_since_unless_forced() {
+    let Some(mut db) = common::database("life_rb_changed") else {
+        return;
+    };
+    hand_made(&mut db);
+    let before = checksum(&mut db, "client_products").unwrap();
+    let report = migrate(
+        &cfg("life_rb_changed"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let backup = report.backup.unwrap();
+    // The application writes after the migration: a changed document, and a
+    // document for the product that had none.
+    try_write(
+        &mut db,
+        3,
+        r#"{"association_type":"individual","30":100.00}"#,
+    )
+    .unwrap();
+    try_write(
+        &mut db,
+        1,
+        r#"{"association_type":"individual","10":100.00}"#,
+    )
+    .unwrap();
+    let after_writes = checksum(&mut db, "client_products").unwrap();
+
+    let refused = rollback(&cfg("life_rb_changed"), &RollbackOptions::new(&backup)).unwrap();
+    assert!(refused.refused);
+    assert_eq!(refused.changed_since.count, 2);
+    assert_eq!(refused.changed_since.samples, [1, 3]);
+    assert_eq!(checksum(&mut db, "client_products").unwrap(), after_writes);
+    let url = url("life_rb_changed");
+    let out = cli(&["rollback", "--database-url", &url, "--backup", &backup]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("2 product(s) changed after the migration, e.g. [1, 3]"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("--force"), "{stdout}");
+
+    // A dry run with --force says what it would do and does nothing.
+    let out = cli(&[
+        "rollback",
+        "--database-url",
+        &url,
+        "--backup",
+        &backup,
+        "--force",
+        "--dry-run",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(checksum(&mut db, "client_products").unwrap(), after_writes);
+
+    let out = cli(&[
+        "rollback",
+        "--database-url",
+        &url,
+        "--backup",
+        &backup,
+        "--force",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(checksum(&mut db, "client_products").unwrap(), before);
+    // The backup is gone: a second rollback is an error, not a no-op.
+    let e = rollback(&cfg("life_rb_changed"), &RollbackOptions::new(&backup)).unwrap_err();
+    assert!(matches!(e, MigrateError::MissingTable(_)), "{e}");
+}
+
+#[test]
+fn a_dry_run_and_no_backup_keep_no_backup() {
+    let Some(mut db) = common::database("life_nobackup") else {
+        return;
+    };
+    hand_made(&mut db);
+    let count_backups = |db: &mut Client| -> i64 {
+        db.query_one(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'ownership_backup_%'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let dry = migrate(
+        &cfg("life_nobackup"),
+        &MigrateOptions {
+            dry_run: true,
+            ..MigrateOptions::default()
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(dry.backup, None);
+    let out = cli(&[
+        "migrate",
+        "--database-url",
+        &url("life_nobackup"),
+        "--no-backup",
+        "--quiet",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("backup"));
+    assert_eq!(count_backups(&mut db), 0);
+    // Two migrations in the same second get two backups.
+    let a = migrate(&cfg("life_nobackup"), &seed_policy(), &mut |_, _| {}).unwrap();
+    let b = migrate(
+        &cfg("life_nobackup"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_ne!(a.backup, b.backup);
+    assert_eq!(count_backups(&mut db), 2);
+}
