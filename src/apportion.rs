@@ -30,6 +30,30 @@ pub enum ApportionError {
     Overflow(Decimal),
 }
 
+impl ApportionError {
+    /// A stable snake_case name for the rule broken, the same that the SQL
+    /// `ownership_apportion` puts at the start of its error message:
+    /// `amount_too_precise`, `decimals_out_of_range` or `amount_too_large`.
+    ///
+    /// ```
+    /// use coownership::apportion::apportion;
+    /// use coownership::Ownership;
+    /// use rust_decimal::Decimal;
+    ///
+    /// let o = Ownership::parse(r#"{"association_type":"individual","7":100.00}"#)?;
+    /// let e = apportion(Decimal::new(1001, 3), &o, 2).unwrap_err();
+    /// assert_eq!(e.code(), "amount_too_precise");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApportionError::TooPrecise { .. } => "amount_too_precise",
+            ApportionError::DecimalsOutOfRange(_) => "decimals_out_of_range",
+            ApportionError::Overflow(_) => "amount_too_large",
+        }
+    }
+}
+
 /// Splits `amount` among the owners of `ownership`, to `decimals` places.
 ///
 /// - The parts add up to `amount` exactly, and each is within one minor unit

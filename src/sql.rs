@@ -10,7 +10,12 @@
 ///   with the same codes as [`ViolationCode`](crate::ViolationCode);
 /// - `ownership_is_valid_seed(jsonb) RETURNS boolean`: the seed's legacy
 ///   CHECK (with `ownership_seed_percentages`, the seed's own function under
-///   our name), FALSE where the seed's CHECK raises an error.
+///   our name), FALSE where the seed's CHECK raises an error;
+/// - `ownership_owner_ids(jsonb) RETURNS bigint[]`, `ownership_share(jsonb,
+///   bigint) RETURNS numeric` and `ownership_apportion(doc jsonb, amount
+///   numeric, decimals integer DEFAULT 2) RETURNS TABLE(owner_id bigint,
+///   amount numeric)`: money by owner, `ownership_apportion` giving exactly
+///   what [`apportion`](crate::apportion::apportion) gives.
 ///
 /// SQL does not make three of the strict checks: duplicate keys (`jsonb` has
 /// kept only the last), and the limits on the text's size and nesting
@@ -20,7 +25,7 @@ pub const STRICT_FUNCTIONS: &str = include_str!("../sql/ownership.sql");
 
 /// The revision of [`STRICT_FUNCTIONS`], which `ownership_sql_version()`
 /// returns once they are installed (revision 1 had no such function).
-pub const VERSION: i32 = 2;
+pub const VERSION: i32 = 3;
 
 /// The name of the one CHECK constraint `coownership constrain` keeps on the
 /// products table.

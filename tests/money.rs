@@ -1,0 +1,507 @@
+//! Money by owner in SQL (`ownership_owner_ids`, `ownership_share`,
+//! `ownership_apportion`) against the Rust `apportion`, on a throwaway
+//! PostgreSQL.
+#![cfg(feature = "postgres")]
+
+mod common;
+
+use coownership::apportion::apportion;
+use coownership::migrate::demo::{load, Synthetic};
+use coownership::migrate::{migrate, MigrateOptions};
+use coownership::{JointOwnership, OwnerId, Ownership, Share, TenantsInCommon};
+use rust_decimal::Decimal;
+
+/// A small deterministic generator (xorshift64*), so that a failure names a
+/// case that the next run produces again.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn owner(id: u64) -> OwnerId {
+    OwnerId::new(id as i64).unwrap()
+}
+
+/// Distinct owner ids, some small and some near i64::MAX.
+fn owners(rng: &mut Rng, n: usize) -> Vec<OwnerId> {
+    let mut ids: Vec<u64> = Vec::with_capacity(n);
+    while ids.len() < n {
+        let id = match rng.below(4) {
+            0 => 1 + rng.below(20),
+            1 => 1 + rng.below(1_000_000),
+            2 => i64::MAX as u64 - rng.below(1000),
+            _ => 1 + rng.below(i64::MAX as u64),
+        };
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids.into_iter().map(owner).collect()
+}
+
+fn ownership(rng: &mut Rng) -> Ownership {
+    let n = match rng.below(20) {
+        0 => 65 + rng.below(140) as usize, // past the SQL's small-n loop
+        1..=3 => 6 + rng.below(10) as usize,
+        _ => 2 + rng.below(4) as usize,
+    };
+    match rng.below(6) {
+        0 => Ownership::Individual(owners(rng, 1)[0]),
+        1 => Ownership::JointOwnership(JointOwnership::new(owners(rng, n)).unwrap()),
+        _ => {
+            let ids = owners(rng, n);
+            // Equal splits (many ties), or random cuts of 10,000 basis points.
+            let shares: Vec<u16> = if rng.below(2) == 0 {
+                let q = (10_000 / n) as u16;
+                let extra = 10_000 % n;
+                (0..n).map(|i| q + u16::from(i >= n - extra)).collect()
+            } else {
+                let mut cuts: Vec<u16> = (0..n - 1).map(|_| 1 + rng.below(9_999) as u16).collect();
+                cuts.sort_unstable();
+                cuts.dedup();
+                if cuts.len() < n - 1 {
+                    let q = (10_000 / n) as u16;
+                    let extra = 10_000 % n;
+                    return Ownership::TenantsInCommon(
+                        TenantsInCommon::new(ids.iter().enumerate().map(|(i, &o)| {
+                            (
+                                o,
+                                Share::from_basis_points(q + u16::from(i >= n - extra)).unwrap(),
+                            )
+                        }))
+                        .unwrap(),
+                    );
+                }
+                let mut prev = 0;
+                let mut out: Vec<u16> = cuts
+                    .iter()
+                    .map(|&c| {
+                        let s = c - prev;
+                        prev = c;
+                        s
+                    })
+                    .collect();
+                out.push(10_000 - prev);
+                out
+            };
+            Ownership::TenantsInCommon(
+                TenantsInCommon::new(
+                    ids.iter()
+                        .zip(shares)
+                        .map(|(&o, s)| (o, Share::from_basis_points(s).unwrap())),
+                )
+                .unwrap(),
+            )
+        }
+    }
+}
+
+/// Amounts of every kind: zero, pennies, typical valuations, liabilities,
+/// the 96-bit edge, and now and then one too precise or too large.
+fn amount(rng: &mut Rng, decimals: u32) -> Decimal {
+    let max = (1u128 << 96) - 1;
+    let (mantissa, scale): (u128, u32) = match rng.below(10) {
+        0 => (0, rng.below(4) as u32),
+        1 => (rng.below(200) as u128, decimals),
+        2 | 3 => (rng.below(1_000_000_000) as u128, decimals.min(2)),
+        4 => (max - rng.below(1000) as u128, decimals.min(28)),
+        5 => (
+            u128::from(rng.next()) * u128::from(rng.next() >> 32) % max,
+            decimals,
+        ),
+        6 => (rng.below(100_000) as u128, (decimals + 1).min(28)), // often too precise
+        7 => (
+            rng.below(1_000_000) as u128 * 1000,
+            decimals.saturating_sub(1),
+        ),
+        _ => (rng.below(10_000_000_000) as u128, rng.below(29) as u32),
+    };
+    let mut d = Decimal::from_i128_with_scale(mantissa as i128, scale.min(28));
+    if rng.below(3) == 0 {
+        d.set_sign_negative(true);
+    }
+    d
+}
+
+/// Rust's answer in the form the SQL probe gives.
+fn rust_answer(o: &Ownership, amount: Decimal, decimals: u32) -> String {
+    match apportion(amount, o, decimals) {
+        Ok(parts) => parts
+            .iter()
+            .map(|(id, a)| format!("{}:{a}", id.get()))
+            .collect::<Vec<_>>()
+            .join(","),
+        Err(e) => format!("ERR {}", e.code()),
+    }
+}
+
+fn cases_per_run() -> usize {
+    std::env::var("COOWNERSHIP_DIFFERENTIAL_DOCS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(12_000)
+}
+
+#[test]
+fn sql_apportion_is_the_rust_apportion() {
+    let Some(mut db) = common::database("money_differential") else {
+        return;
+    };
+    coownership::pg::install(&mut db).unwrap();
+    // Each case in its own subtransaction, so an error is an answer too.
+    db.batch_execute(
+        "CREATE FUNCTION probe(d jsonb, a numeric, places integer) RETURNS text LANGUAGE plpgsql AS $$
+         BEGIN
+             RETURN (SELECT coalesce(string_agg(p.owner_id || ':' || p.amount, ',' ORDER BY p.n), '')
+                     FROM ownership_apportion(d, a, places) WITH ORDINALITY AS p(owner_id, amount, n));
+         EXCEPTION WHEN others THEN
+             RETURN 'ERR ' || split_part(SQLERRM, ':', 1) || ' ' || SQLSTATE;
+         END $$",
+    )
+    .unwrap();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let n = cases_per_run();
+    let (mut disagreements, mut errors, mut zero, mut negative, mut big) = (Vec::new(), 0, 0, 0, 0);
+    let mut done = 0;
+    while done < n {
+        let batch = (n - done).min(2_000);
+        let mut docs = Vec::with_capacity(batch);
+        let mut amounts = Vec::with_capacity(batch);
+        let mut decimals = Vec::with_capacity(batch);
+        let mut owned = Vec::with_capacity(batch);
+        for _ in 0..batch {
+            let o = ownership(&mut rng);
+            let dec = match rng.below(30) {
+                0 => 29 + rng.below(3) as u32, // out of range
+                1..=3 => rng.below(29) as u32,
+                4..=6 => 0,
+                _ => 2,
+            };
+            let a = amount(&mut rng, dec);
+            docs.push(o.to_json());
+            amounts.push(a);
+            decimals.push(dec as i32);
+            owned.push(o);
+        }
+        let rows = db
+            .query(
+                "SELECT probe(d::jsonb, a, places) FROM unnest($1::text[], $2::numeric[], $3::int[]) \
+                 WITH ORDINALITY AS u(d, a, places, i) ORDER BY i",
+                &[&docs, &amounts, &decimals],
+            )
+            .unwrap();
+        for (i, row) in rows.iter().enumerate() {
+            let sql: String = row.get(0);
+            let rust = rust_answer(&owned[i], amounts[i], decimals[i] as u32);
+            // The SQL error carries its SQLSTATE too: 22003 for too large,
+            // 22023 for the rest.
+            let expected_sql = match rust.strip_prefix("ERR ") {
+                Some("amount_too_large") => "ERR amount_too_large 22003".to_owned(),
+                Some(code) => format!("ERR {code} 22023"),
+                None => rust.clone(),
+            };
+            if sql != expected_sql {
+                disagreements.push(format!(
+                    "{} amount {} decimals {}\n    rust: {expected_sql}\n    sql:  {sql}",
+                    docs[i], amounts[i], decimals[i]
+                ));
+            }
+            errors += usize::from(rust.starts_with("ERR"));
+            zero += usize::from(amounts[i].is_zero());
+            negative += usize::from(amounts[i].is_sign_negative() && !amounts[i].is_zero());
+            big += usize::from(owned[i].len() > 64);
+        }
+        done += batch;
+    }
+    assert!(
+        disagreements.is_empty(),
+        "{} of {n} cases disagree; the first:\n{}",
+        disagreements.len(),
+        disagreements[..disagreements.len().min(5)].join("\n")
+    );
+    // The generator reaches every kind of case.
+    assert!(errors > n / 50 && errors < n / 2, "{errors} errors in {n}");
+    assert!(zero > n / 50, "{zero} zero amounts");
+    assert!(negative > n / 10, "{negative} negative amounts");
+    assert!(big > n / 100, "{big} ownerships of more than 64 owners");
+    eprintln!(
+        "{n} cases agree: {errors} errors, {zero} zero and {negative} negative amounts, {big} with more than 64 owners"
+    );
+}
+
+#[test]
+fn owner_ids_share_and_apportion_on_each_shape() {
+    let Some(mut db) = common::database("money_shapes") else {
+        return;
+    };
+    coownership::pg::install(&mut db).unwrap();
+    let one = |db: &mut postgres::Client, sql: &str| -> String {
+        db.query_one(&format!("SELECT ({sql})::text"), &[])
+            .unwrap()
+            .get::<_, Option<String>>(0)
+            .unwrap_or_else(|| "NULL".into())
+    };
+    let tic = r#"'{"association_type":"tenants_in_common","100":33.34,"9":33.33,"10":33.33,"note":"x"}'::jsonb"#;
+    let joint = r#"'{"association_type":"joint_ownership","joint_owners":[9,3,5]}'::jsonb"#;
+    let individual = r#"'{"association_type":"individual","7":100.00}'::jsonb"#;
+    assert_eq!(
+        one(&mut db, &format!("ownership_owner_ids({tic})")),
+        "{9,10,100}"
+    );
+    assert_eq!(
+        one(&mut db, &format!("ownership_owner_ids({joint})")),
+        "{9,3,5}"
+    );
+    assert_eq!(
+        one(&mut db, &format!("ownership_owner_ids({individual})")),
+        "{7}"
+    );
+    assert_eq!(one(&mut db, "ownership_owner_ids(NULL)"), "NULL");
+    // A legacy document: the ids it names, no error.
+    assert_eq!(
+        one(
+            &mut db,
+            r#"ownership_owner_ids('{"association_type":"tenants_in_common","007":50,"8":"x","joint_owners":[1]}')"#
+        ),
+        "{8}"
+    );
+    assert_eq!(
+        one(&mut db, &format!("ownership_share({tic}, 100)")),
+        "33.34"
+    );
+    assert_eq!(one(&mut db, &format!("ownership_share({tic}, 11)")), "NULL");
+    assert_eq!(
+        one(&mut db, &format!("ownership_share({individual}, 7)")),
+        "100.00"
+    );
+    assert_eq!(
+        one(&mut db, &format!("ownership_share({joint}, 3)")),
+        "33.3333333333333333"
+    );
+    assert_eq!(
+        one(&mut db, &format!("ownership_share({joint}, 4)")),
+        "NULL"
+    );
+    // The README's examples.
+    let parts = |db: &mut postgres::Client, sql: &str| -> Vec<(i64, String)> {
+        db.query(&format!("SELECT owner_id, amount::text FROM {sql}"), &[])
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    };
+    assert_eq!(
+        parts(&mut db, &format!("ownership_apportion({tic}, 1000.00)")),
+        [
+            (9, "333.30".into()),
+            (10, "333.30".into()),
+            (100, "333.40".into())
+        ]
+    );
+    assert_eq!(
+        parts(&mut db, &format!("ownership_apportion({joint}, -0.10)")),
+        [
+            (9, "-0.04".into()),
+            (3, "-0.03".into()),
+            (5, "-0.03".into())
+        ]
+    );
+    assert_eq!(
+        parts(
+            &mut db,
+            &format!("ownership_apportion(doc => {individual}, amount => 12, decimals => 0)")
+        ),
+        [(7, "12".into())]
+    );
+    assert!(parts(&mut db, "ownership_apportion(NULL, 1.00)").is_empty());
+    for (sql, state, message) in [
+        (
+            format!("ownership_apportion({tic}, 1.001)"),
+            "22023",
+            "amount_too_precise: amount 1.001 has more than 2 decimal places",
+        ),
+        (
+            format!("ownership_apportion({tic}, 1, 29)"),
+            "22023",
+            "decimals_out_of_range",
+        ),
+        (
+            r#"ownership_apportion('{"association_type":"tenants_in_common","1":50,"2":60}', 1)"#
+                .into(),
+            "22023",
+            "invalid_ownership: the document breaks the strict rules: total_not_100",
+        ),
+        (
+            format!("ownership_apportion({tic}, 1e30)"),
+            "22003",
+            "amount_too_large",
+        ),
+    ] {
+        let e = db.query(&format!("SELECT * FROM {sql}"), &[]).unwrap_err();
+        let db_error = e.as_db_error().unwrap_or_else(|| panic!("{sql}: {e}"));
+        assert_eq!(db_error.code().code(), state, "{sql}");
+        assert!(
+            db_error.message().starts_with(message),
+            "{sql}: {}",
+            db_error.message()
+        );
+    }
+}
+
+/// The demo's data, migrated, with valuations, and 2 % of the tenants in
+/// common turned into joint ownerships of the same owners.
+fn valued_demo(db: &mut postgres::Client, name: &str) {
+    load(
+        db,
+        Synthetic {
+            products: 20_000,
+            anomalies: true,
+        },
+    )
+    .unwrap();
+    migrate(
+        &common::cfg(name),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    coownership::pg::install(db).unwrap();
+    db.batch_execute(
+        "ALTER TABLE client_products ADD COLUMN valuation numeric(14, 2);
+         UPDATE client_products SET valuation = ((id * 7919) % 10000000) / 100.0 + (id % 7) * 0.01;
+         UPDATE client_products SET ownership_details = jsonb_build_object(
+                 'association_type', 'joint_ownership',
+                 'joint_owners', to_jsonb(ownership_owner_ids(ownership_details)))
+           WHERE id % 50 = 0 AND ownership_details ->> 'association_type' = 'tenants_in_common';
+         ANALYZE client_products;",
+    )
+    .unwrap();
+}
+
+#[test]
+fn the_reference_view_adds_up_to_the_penny_and_the_seeds_formula_does_not() {
+    let Some(mut db) = common::database("money_view") else {
+        return;
+    };
+    valued_demo(&mut db, "money_view");
+    // The README's view, verbatim.
+    db.batch_execute(README_VIEW).unwrap();
+    let row = db
+        .query_one(
+            "SELECT (SELECT sum(valuation) FROM client_products WHERE ownership_details IS NOT NULL)::text,
+                    (SELECT sum(total_value) FROM client_ownership_value)::text,
+                    (SELECT count(*) FROM client_ownership_value)",
+            &[],
+        )
+        .unwrap();
+    let (valuations, by_owner, owners): (String, String, i64) =
+        (row.get(0), row.get(1), row.get(2));
+    assert_eq!(by_owner, valuations, "every penny goes to an owner");
+    assert!(owners > 20_000, "{owners} owners");
+
+    // The seed's formula on the same data: valuation * pct / 100 per owner
+    // key, each owner's part rounded to the penny.
+    let seed = db
+        .query_one(
+            "WITH seed AS (
+                 SELECT p.id, p.valuation, round(p.valuation * e.value::numeric / 100, 2) AS part
+                 FROM client_products p, jsonb_each_text(p.ownership_details) e
+                 WHERE e.key ~ '^[0-9]+$')
+             SELECT
+               (SELECT sum(valuation) FROM client_products
+                 WHERE ownership_details ->> 'association_type' = 'joint_ownership')::text,
+               (SELECT count(*) FROM client_products
+                 WHERE ownership_details ->> 'association_type' = 'joint_ownership'),
+               (SELECT count(*) FROM (SELECT id FROM seed GROUP BY id, valuation
+                                      HAVING sum(part) <> valuation) d),
+               (SELECT sum(abs(s)) FROM (SELECT sum(part) - valuation AS s FROM seed
+                                          GROUP BY id, valuation) d)::text",
+            &[],
+        )
+        .unwrap();
+    let (dropped, joint, drifting, drift): (String, i64, i64, String) =
+        (seed.get(0), seed.get(1), seed.get(2), seed.get(3));
+    eprintln!(
+        "seed formula: {joint} joint products worth {dropped} dropped; {drifting} products whose penny parts miss the valuation, by {drift} in all"
+    );
+    assert!(joint > 100);
+    assert!(drifting > 100, "the seed's rounding drifts on real splits");
+}
+
+/// The view the README gives in place of the seed's `client_ownership_summary`.
+const README_VIEW: &str = "
+CREATE VIEW client_ownership_value AS
+SELECT a.owner_id,
+       count(*)      AS products,
+       sum(a.amount) AS total_value
+FROM client_products p
+CROSS JOIN LATERAL ownership_apportion(p.ownership_details, p.valuation) AS a
+GROUP BY a.owner_id;
+";
+
+#[test]
+fn a_gin_index_on_owner_ids_answers_which_products_an_owner_holds() {
+    let Some(mut db) = common::database("money_index") else {
+        return;
+    };
+    valued_demo(&mut db, "money_index");
+    db.batch_execute(
+        "CREATE INDEX client_products_owners ON client_products USING gin (ownership_owner_ids(ownership_details));
+         ANALYZE client_products;",
+    )
+    .unwrap();
+    // An owner of a tenants-in-common product and one of a joint one.
+    let owners: Vec<i64> = db
+        .query(
+            "(SELECT (ownership_owner_ids(ownership_details))[1] FROM client_products
+               WHERE ownership_details ->> 'association_type' = 'tenants_in_common' ORDER BY id LIMIT 1)
+             UNION ALL
+             (SELECT (ownership_owner_ids(ownership_details))[2] FROM client_products
+               WHERE ownership_details ->> 'association_type' = 'joint_ownership' ORDER BY id LIMIT 1)",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let query = "SELECT id FROM client_products WHERE ownership_owner_ids(ownership_details) @> ARRAY[$1::bigint] ORDER BY id";
+    for owner in owners {
+        let plan: String = db
+            .query(&format!("EXPLAIN {query}"), &[&owner])
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0) + "\n")
+            .collect();
+        assert!(
+            plan.contains("Bitmap Index Scan on client_products_owners"),
+            "{plan}"
+        );
+        let by_index: Vec<i64> = db
+            .query(query, &[&owner])
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let by_scan: Vec<i64> = db
+            .query(
+                "SELECT id FROM client_products WHERE ownership_share(ownership_details, $1) IS NOT NULL ORDER BY id",
+                &[&owner],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(!by_index.is_empty());
+        assert_eq!(by_index, by_scan, "owner {owner}");
+    }
+}
