@@ -30,6 +30,63 @@ pub enum ApportionError {
     Overflow(Decimal),
 }
 
+/// Why [`parse_amount`] refused a text.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AmountError {
+    /// Not a plain decimal number (JSON number syntax: `-?digits[.digits][e[+-]digits]`;
+    /// no `+`, spaces, underscores, `NaN` or `Infinity`).
+    #[error("invalid amount {0:?}: expected a decimal number such as 1000.00 or -250")]
+    NotANumber(String),
+    /// A number that no 96-bit decimal with at most 28 decimal places holds exactly.
+    #[error("amount {0:?} cannot be held exactly (at most 28 decimal places and 96 bits)")]
+    OutOfRange(String),
+}
+
+/// Parses an amount exactly, with the crate's own number rules (the JSON
+/// number syntax): never rounded, never through floating point, and nothing
+/// that a JSON document could not hold (`1_000`, `+5` and ` 5` are refused).
+///
+/// ```
+/// use coownership::apportion::parse_amount;
+///
+/// assert_eq!(parse_amount("1000.00")?.to_string(), "1000.00");
+/// assert_eq!(parse_amount("-2.5e2")?.to_string(), "-250");
+/// assert!(parse_amount("1_0.0_1").is_err());
+/// assert!(parse_amount("0.00000000000000000000000000001").is_err()); // 29 places
+/// # Ok::<(), coownership::apportion::AmountError>(())
+/// ```
+pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
+    if !crate::wire::number::is_number(text.as_bytes()) {
+        return Err(AmountError::NotANumber(text.to_owned()));
+    }
+    let out_of_range = || AmountError::OutOfRange(text.to_owned());
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, "0"),
+    };
+    let mut value = Decimal::from_str_exact(mantissa).map_err(|_| out_of_range())?;
+    // Exponents past ±60 cannot give a representable value (28 places, 29 digits).
+    let exponent: i64 = exponent.parse().unwrap_or(i64::MAX).clamp(-60, 60);
+    // m × 10^-s × 10^e is m × 10^-(s - e): move the decimal point.
+    let mut scale = i64::from(value.scale()) - exponent;
+    if scale > 28 {
+        // Trailing zeros may still make it fit: 1.000e-27 is 1e-27.
+        value = value.normalize();
+        scale = i64::from(value.scale()) - exponent;
+        if scale > 28 {
+            return Err(out_of_range());
+        }
+    }
+    value
+        .set_scale(scale.max(0) as u32)
+        .map_err(|_| out_of_range())?;
+    for _ in scale..0 {
+        value = value.checked_mul(Decimal::TEN).ok_or_else(out_of_range)?;
+    }
+    Ok(value)
+}
+
 impl ApportionError {
     /// A stable snake_case name for the rule broken, the same that the SQL
     /// `ownership_apportion` puts at the start of its error message:

@@ -240,6 +240,8 @@ fn apportion_exit_codes() {
     for args in [
         &["apportion", "--amount", "1.001"][..],
         &["apportion", "--amount", "ten"],
+        &["apportion", "--amount", "1_0.0_1"],
+        &["apportion", "--amount", "+10"],
         &["apportion"],
         &["apportion", "--amount", "1", "--decimals", "40"],
     ] {

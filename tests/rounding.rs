@@ -320,3 +320,58 @@ fn apportion_examples_and_errors() {
     let big = apportion(Decimal::MAX, &tic, 0).unwrap();
     assert_eq!(big.iter().map(|&(_, a)| a).sum::<Decimal>(), Decimal::MAX);
 }
+
+/// Amounts are parsed with the crate's own number rules: exact, and nothing a
+/// JSON document could not hold.
+#[test]
+fn amounts_parse_exactly_or_not_at_all() {
+    use coownership::apportion::{parse_amount, AmountError};
+    for (text, want) in [
+        ("1000.00", "1000.00"),
+        ("-250", "-250"),
+        ("0", "0"),
+        ("-0.00", "0.00"),
+        ("1e3", "1000"),
+        ("-2.5e2", "-250"),
+        ("2.50E+1", "25.0"),
+        ("12345e-4", "1.2345"),
+        ("1.000e-27", "0.000000000000000000000000001"),
+        (
+            "79228162514264337593543950335",
+            "79228162514264337593543950335",
+        ),
+        (
+            "0.0000000000000000000000000001",
+            "0.0000000000000000000000000001",
+        ),
+    ] {
+        assert_eq!(
+            parse_amount(text).map(|d| d.to_string()),
+            Ok(want.to_owned()),
+            "{text}"
+        );
+    }
+    for bad in [
+        "1_0.0_1", "+5", " 5", "5 ", "", "-", "1.", ".5", "NaN", "Infinity", "0x10", "1,000.00",
+        "١٢",
+    ] {
+        assert_eq!(
+            parse_amount(bad),
+            Err(AmountError::NotANumber(bad.to_owned())),
+            "{bad:?}"
+        );
+    }
+    for big in [
+        "79228162514264337593543950336",
+        "0.00000000000000000000000000001",
+        "1e29",
+        "1e-29",
+        "1e999999999999",
+        "5e-99999999999999999999",
+    ] {
+        assert!(
+            matches!(parse_amount(big), Err(AmountError::OutOfRange(_))),
+            "{big}"
+        );
+    }
+}

@@ -450,8 +450,7 @@ fn split(
 }
 
 fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
-    let amount = rust_decimal::Decimal::from_str_exact(amount.trim())
-        .map_err(|e| Fatal(format!("invalid amount {amount:?}: {e}")))?;
+    let amount = coownership::apportion::parse_amount(amount)?;
     let mut text = Vec::new();
     open_input(file)?
         .read_to_end(&mut text)
