@@ -1,0 +1,204 @@
+//! The native part of the Python package `coownership`: a thin layer over
+//! the crate (conversions and exceptions only; every rule lives in the crate).
+
+mod input;
+mod model;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyTuple};
+use rust_decimal::Decimal;
+
+use coownership::split::{equal_split as split, SplitPolicy};
+use coownership::{OwnerId, Rules};
+
+pyo3::create_exception!(
+    _coownership,
+    OwnershipError,
+    PyValueError,
+    "A document that is not a valid ownership, or bad input to a function of this package. `.violations` lists what is wrong, as `Violation`s (empty when the error is not about a document)."
+);
+
+/// One thing wrong with a document: `code` (a stable snake_case name, the
+/// crate's `ViolationCode`), the `key` it concerns (an owner id, `joint_owners`,
+/// or `""` for the document as a whole) and a `message` for people.
+#[pyclass(frozen, eq, hash, module = "coownership")]
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Violation {
+    /// The stable code, e.g. `total_not_100`.
+    #[pyo3(get)]
+    code: &'static str,
+    /// The key concerned; `""` for the whole document.
+    #[pyo3(get)]
+    key: String,
+    /// A message a support engineer can act on.
+    #[pyo3(get)]
+    message: String,
+}
+
+#[pymethods]
+impl Violation {
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Violation(code={}, key={}, message={})",
+            py_repr(py, self.code)?,
+            py_repr(py, &self.key)?,
+            py_repr(py, &self.message)?
+        ))
+    }
+
+    fn __str__(&self) -> String {
+        if self.key.is_empty() {
+            format!("{}: {}", self.code, self.message)
+        } else {
+            format!("{} ({}): {}", self.code, self.key, self.message)
+        }
+    }
+}
+
+impl From<&coownership::Violation> for Violation {
+    fn from(v: &coownership::Violation) -> Self {
+        Violation {
+            code: v.code().as_str(),
+            key: v.key().to_owned(),
+            message: v.message().to_owned(),
+        }
+    }
+}
+
+impl From<&coownership::ParseError> for Violation {
+    fn from(e: &coownership::ParseError) -> Self {
+        Violation {
+            code: e.code(),
+            key: String::new(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// Python's `repr` of a string (quotes and escapes as Python writes them).
+pub(crate) fn py_repr(py: Python<'_>, s: &str) -> PyResult<String> {
+    Ok(pyo3::types::PyString::new(py, s)
+        .repr()?
+        .to_cow()?
+        .into_owned())
+}
+
+/// An `OwnershipError` carrying `violations`.
+pub(crate) fn ownership_error(
+    py: Python<'_>,
+    message: String,
+    violations: Vec<Violation>,
+) -> PyErr {
+    let err = OwnershipError::new_err(message);
+    // Setting an attribute on a fresh exception instance cannot fail in
+    // practice; if it did, the error without the list is still the error.
+    let _ = err
+        .value(py)
+        .setattr("violations", PyList::new(py, violations).ok());
+    err
+}
+
+fn rules(name: &str) -> PyResult<Rules> {
+    name.parse().map_err(|_| {
+        PyValueError::new_err(format!(
+            "unknown rules {name:?}: expected \"strict\", \"seed\" or \"seed-pg18\""
+        ))
+    })
+}
+
+/// The violations of `doc` under `rules`; an empty list when it is valid.
+///
+/// `doc` is JSON text (`str` or `bytes`, as asyncpg returns a `jsonb`
+/// column) or a `dict` (a parsed request body). Raises `OwnershipError` when
+/// the text is not a JSON object, `TypeError` for any other type.
+#[pyfunction]
+#[pyo3(signature = (doc, rules = "strict"))]
+fn validate(py: Python<'_>, doc: &Bound<'_, PyAny>, rules: &str) -> PyResult<Vec<Violation>> {
+    let rules = self::rules(rules)?;
+    let document = input::document(py, doc)?;
+    Ok(match document.validate(rules) {
+        Ok(()) => Vec::new(),
+        Err(violations) => violations.iter().map(Violation::from).collect(),
+    })
+}
+
+/// Whether `doc` is valid under `rules` (see `validate`). Text that is not a
+/// JSON object is not valid; a `doc` of another type raises `TypeError`.
+#[pyfunction]
+#[pyo3(signature = (doc, rules = "strict"))]
+fn is_valid(py: Python<'_>, doc: &Bound<'_, PyAny>, rules: &str) -> PyResult<bool> {
+    let rules = self::rules(rules)?;
+    match input::document(py, doc) {
+        Ok(document) => Ok(document.validate(rules).is_ok()),
+        Err(e) if e.is_instance_of::<OwnershipError>(py) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Splits 100 % equally among `owner_ids` (in the order given): `balanced`
+/// (the last `10000 mod n` owners get 0.01 more) or `seed` (the legacy
+/// migration's formula). Returns an `Ownership`: individual for one owner,
+/// tenants in common for more.
+#[pyfunction]
+#[pyo3(signature = (owner_ids, policy = "balanced"))]
+fn equal_split(owner_ids: Vec<i64>, policy: &str) -> PyResult<model::Ownership> {
+    let policy: SplitPolicy = policy.parse().map_err(|_| {
+        PyValueError::new_err(format!(
+            "unknown policy {policy:?}: expected \"balanced\" or \"seed\""
+        ))
+    })?;
+    let owners = owner_ids
+        .iter()
+        .map(|&id| OwnerId::new(id))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    split(&owners, policy)
+        .map(model::Ownership)
+        .map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Splits `amount` among the owners of `ownership` to `decimals` places so
+/// that the parts add up to `amount` exactly (largest remainder, ties to the
+/// earlier owner; joint owners equally; a negative amount gives the negated
+/// parts). Returns `[(owner_id, Decimal), ...]` in owner order.
+///
+/// `amount` is a `decimal.Decimal`, an `int` or a `str` (`"1000.00"`); a
+/// `float` is refused, since it may not be the amount that was meant. An
+/// amount with more than `decimals` places is refused, never rounded.
+#[pyfunction]
+#[pyo3(signature = (amount, ownership, decimals = 2))]
+fn apportion<'py>(
+    py: Python<'py>,
+    amount: &Bound<'py, PyAny>,
+    ownership: &model::Ownership,
+    decimals: u32,
+) -> PyResult<Vec<Bound<'py, PyTuple>>> {
+    let amount: Decimal = input::amount(amount)?;
+    let parts = coownership::apportion::apportion(amount, &ownership.0, decimals)
+        .map_err(|e| PyValueError::new_err(format!("{}: {e}", e.code())))?;
+    parts
+        .into_iter()
+        .map(|(owner, part)| {
+            PyTuple::new(
+                py,
+                [
+                    owner.get().into_pyobject(py)?.into_any(),
+                    part.into_pyobject(py)?.into_any(),
+                ],
+            )
+        })
+        .collect()
+}
+
+#[pymodule]
+fn _coownership(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("OwnershipError", m.py().get_type::<OwnershipError>())?;
+    m.add_class::<Violation>()?;
+    m.add_class::<model::Ownership>()?;
+    m.add_function(wrap_pyfunction!(validate, m)?)?;
+    m.add_function(wrap_pyfunction!(is_valid, m)?)?;
+    m.add_function(wrap_pyfunction!(equal_split, m)?)?;
+    m.add_function(wrap_pyfunction!(apportion, m)?)?;
+    Ok(())
+}

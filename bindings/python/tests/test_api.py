@@ -1,0 +1,166 @@
+"""The Python API: inputs, exactness, errors."""
+
+from __future__ import annotations
+
+import doctest
+import json
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import coownership
+from coownership import Ownership, OwnershipError, Violation
+
+TIC = '{"association_type": "tenants_in_common", "123": 33.33, "456": 33.33, "789": 33.34}'
+
+
+def test_the_package_docs_examples_run():
+    failures, tried = doctest.testmod(coownership, raise_on_error=False)
+    assert tried > 0 and failures == 0
+
+
+def test_text_bytes_and_dict_give_the_same_verdicts():
+    docs = [
+        TIC,
+        '{"association_type": "tenants_in_common", "1": 50, "2": 60}',
+        '{"association_type": "individual", "1": 100.00, "note": {"a": [1, 2.5, null, true]}}',
+        '{"association_type": "joint_ownership", "joint_owners": [1, 1]}',
+        '{"association_type": "tenants_in_common", "1": 33.335, "2": 66.665}',
+        '{"association_type": "individual", "007": "100"}',
+        '{"association_type": null}',
+    ]
+    for text in docs:
+        for rules in ["strict", "seed"]:
+            expected = coownership.validate(text, rules)
+            assert coownership.validate(text.encode(), rules) == expected
+            assert coownership.validate(json.loads(text), rules) == expected, text
+
+
+def test_floats_are_read_through_their_shortest_repr():
+    # 33.33 as a float is 33.3299999999999982946974341757595539093017578125;
+    # a person typed 33.33, and that is what is judged.
+    doc = {"association_type": "tenants_in_common", "1": 33.33, "2": 33.33, "3": 33.34}
+    assert coownership.validate(doc) == []
+    assert Ownership.parse(doc).owners == {1: Decimal("33.33"), 2: Decimal("33.33"), 3: Decimal("33.34")}
+    assert [v.code for v in coownership.validate({"association_type": "individual", "1": 99.999})] == [
+        "share_too_precise"
+    ]
+    # int keys are written as json.dumps writes them
+    assert coownership.is_valid({"association_type": "individual", 5: 100})
+
+
+def test_decimal_exactness():
+    o = Ownership.tenants_in_common({1: Decimal("33.33"), 2: "33.33", 3: 33.34})
+    assert o.owners == {1: Decimal("33.33"), 2: Decimal("33.33"), 3: Decimal("33.34")}
+    assert all(isinstance(v, Decimal) for v in o.owners.values())
+    assert str(o.owners[1]) == "33.33"
+    parts = coownership.apportion(Decimal("1000.00"), o)
+    assert parts == [(1, Decimal("333.30")), (2, Decimal("333.30")), (3, Decimal("333.40"))]
+    assert [str(a) for _, a in parts] == ["333.30", "333.30", "333.40"]
+    assert sum(a for _, a in parts) == Decimal("1000.00")
+    assert coownership.apportion(-250, o, 0) == [(1, Decimal("-83")), (2, Decimal("-83")), (3, Decimal("-84"))]
+    assert coownership.apportion("1E+3", Ownership.individual(7)) == [(7, Decimal("1000.00"))]
+    assert coownership.apportion(Decimal("1E+3"), Ownership.individual(7), 0) == [(7, Decimal("1000"))]
+
+
+def test_the_typed_model():
+    o = Ownership.parse(TIC)
+    assert o.association_type == "tenants_in_common"
+    assert o.to_json() == '{"association_type":"tenants_in_common","123":33.33,"456":33.33,"789":33.34}'
+    assert len(o) == 3
+    assert o == Ownership.parse(o.to_json()) and hash(o) == hash(Ownership.parse(o.to_json()))
+    assert eval(repr(o), {"Ownership": Ownership}) == o
+    j = Ownership.joint([9, 3, 5])
+    assert j.to_json() == '{"association_type":"joint_ownership","joint_owners":[9,3,5]}'
+    assert list(j.owners) == [9, 3, 5]
+    assert j.owners[9] == Decimal("33.333333333333333333333333333")  # 100 / 3 to 28 places
+    i = Ownership.individual(7)
+    assert (i.association_type, i.owners) == ("individual", {7: Decimal(100)})
+    assert coownership.equal_split([1]) == i.__class__.individual(1)
+    assert coownership.equal_split([30, 10, 20]).owners == {10: Decimal("33.33"), 20: Decimal("33.34"), 30: Decimal("33.33")}
+    assert str(coownership.equal_split(list(range(1, 156)), "balanced").owners[155]) == "0.65"
+    with pytest.raises(ValueError, match="share"):
+        coownership.equal_split(list(range(1, 156)), "seed")
+    with pytest.raises(ValueError, match="more than once"):
+        coownership.equal_split([1, 1])
+
+
+def test_violations_are_values():
+    [a] = coownership.validate('{"association_type": "individual"}')
+    [b] = coownership.validate('{"association_type": "individual"}')
+    assert a == b and hash(a) == hash(b)
+    assert isinstance(a, Violation)
+    assert repr(a) == "Violation(code='individual_owner_count', key='', message=" + repr(a.message) + ")"
+
+
+def test_bad_input_raises_python_exceptions():
+    with pytest.raises(OwnershipError) as e:
+        coownership.validate("not json")
+    assert [v.code for v in e.value.violations] == ["malformed_json"]
+    assert isinstance(e.value, ValueError)
+    with pytest.raises(OwnershipError) as e:
+        coownership.validate("[1, 2]")
+    assert [v.code for v in e.value.violations] == ["not_an_object"]
+    with pytest.raises(OwnershipError):
+        coownership.validate(b"\xff\xfe")
+    assert coownership.is_valid("not json") is False
+    for wrong in [12, None, [1], 1.5, object()]:
+        with pytest.raises(TypeError):
+            coownership.validate(wrong)
+        with pytest.raises(TypeError):
+            coownership.is_valid(wrong)
+    with pytest.raises(TypeError, match="the float NaN"):
+        coownership.validate({"association_type": "individual", "1": float("nan")})
+    with pytest.raises(TypeError, match="at note"):
+        coownership.validate({"association_type": "individual", "1": 100, "note": {1, 2}})
+    with pytest.raises(TypeError, match="keys must be str or int"):
+        coownership.validate({"association_type": "individual", (1,): 100})
+    with pytest.raises(ValueError, match="unknown rules"):
+        coownership.validate(TIC, "lenient")
+    with pytest.raises(ValueError, match="unknown policy"):
+        coownership.equal_split([1, 2], "random")
+    deep: dict = {}
+    node = deep
+    for _ in range(5000):
+        node["x"] = {}
+        node = node["x"]
+    with pytest.raises(ValueError, match="deeper"):
+        coownership.validate(deep)
+    with pytest.raises(OwnershipError) as e:
+        Ownership.parse('{"association_type": "tenants_in_common", "1": 50, "2": 60}')
+    assert [v.code for v in e.value.violations] == ["total_not_100"]
+    for bad in [{1: "50", 2: "60"}, {1: "33.333", 2: "66.667"}, {0: 100}]:
+        with pytest.raises(ValueError):
+            Ownership.tenants_in_common(bad)
+    with pytest.raises(ValueError):
+        Ownership.joint([5])
+    with pytest.raises(ValueError):
+        Ownership.individual(-1)
+    o = Ownership.individual(7)
+    with pytest.raises(TypeError, match="float"):
+        coownership.apportion(10.5, o)
+    for amount, message in [("1.001", "amount_too_precise"), ("1_0.0_1", "invalid amount"), ("NaN", "invalid amount")]:
+        with pytest.raises(ValueError, match=message):
+            coownership.apportion(amount, o)
+    with pytest.raises(ValueError, match="decimals_out_of_range"):
+        coownership.apportion(1, o, 29)
+    with pytest.raises(ValueError):
+        coownership.apportion(Decimal("Infinity"), o)
+
+
+@given(st.lists(st.integers(min_value=1, max_value=9_999), min_size=1, max_size=12, unique=True))
+def test_dict_with_floats_and_text_agree(cuts):
+    # Shares of basis points that total 10,000, written as floats and as text.
+    cuts = sorted(cuts)
+    bps = [b - a for a, b in zip([0] + cuts, cuts + [10_000])]
+    doc = {"association_type": "tenants_in_common"}
+    text = ['"association_type": "tenants_in_common"']
+    for owner, bp in enumerate(bps, start=1):
+        doc[str(owner)] = bp / 100
+        text.append(f'"{owner}": {bp // 100}.{bp % 100:02d}')
+    assert coownership.validate(doc) == coownership.validate("{" + ", ".join(text) + "}")
+    o = Ownership.parse(doc)
+    parts = coownership.apportion(Decimal("12345.67"), o)
+    assert sum(a for _, a in parts) == Decimal("12345.67")
