@@ -19,5 +19,9 @@ pub mod apportion;
 pub mod migrate;
 #[cfg(feature = "postgres")]
 pub mod pg;
+#[cfg(any(feature = "postgres", feature = "sqlx"))]
+mod pgwire;
 pub mod split;
 pub mod sql;
+#[cfg(feature = "sqlx")]
+mod sqlx_support;

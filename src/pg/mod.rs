@@ -24,11 +24,10 @@
 
 use std::error::Error;
 
-use bytes::{BufMut, BytesMut};
+use bytes::BytesMut;
 use postgres_types::{accepts, to_sql_checked, FromSql, IsNull, ToSql, Type};
-use rust_decimal::Decimal;
 
-use crate::{Document, Ownership, Share};
+use crate::{pgwire, Document, Ownership, Share};
 
 pub mod server;
 
@@ -41,34 +40,14 @@ pub fn install(client: &mut impl postgres::GenericClient) -> Result<(), postgres
 
 type BoxError = Box<dyn Error + Sync + Send>;
 
-/// The JSON text of a `json` or `jsonb` value. In the binary format `jsonb`
-/// is a version byte (only version 1 exists) followed by the JSON text; `json`
-/// is the text alone.
-fn json_text<'a>(ty: &Type, raw: &'a [u8]) -> Result<&'a [u8], BoxError> {
-    if *ty == Type::JSONB {
-        match raw.split_first() {
-            Some((1, text)) => Ok(text),
-            Some((v, _)) => {
-                Err(format!("unsupported jsonb binary format version {v} (expected 1)").into())
-            }
-            None => Err("empty jsonb value".into()),
-        }
-    } else {
-        Ok(raw)
-    }
-}
-
-fn write_json(ty: &Type, text: &str, out: &mut BytesMut) -> IsNull {
-    if *ty == Type::JSONB {
-        out.put_u8(1);
-    }
-    out.put_slice(text.as_bytes());
-    IsNull::No
-}
+// The byte layouts live in `crate::pgwire`, shared with the sqlx integration.
 
 impl<'a> FromSql<'a> for Document {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(Document::from_slice(json_text(ty, raw)?)?)
+        Ok(pgwire::document(pgwire::json_text(
+            *ty == Type::JSONB,
+            raw,
+        )?)?)
     }
 
     accepts!(JSON, JSONB);
@@ -76,7 +55,8 @@ impl<'a> FromSql<'a> for Document {
 
 impl ToSql for Document {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        Ok(write_json(ty, self.as_str(), out))
+        pgwire::write_json(*ty == Type::JSONB, self.as_str(), out);
+        Ok(IsNull::No)
     }
 
     accepts!(JSON, JSONB);
@@ -88,8 +68,7 @@ impl ToSql for Document {
 /// [`Document`] instead.
 impl<'a> FromSql<'a> for Ownership {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        let doc = Document::from_sql(ty, raw)?;
-        Ok(doc.to_ownership()?)
+        pgwire::ownership(pgwire::json_text(*ty == Type::JSONB, raw)?)
     }
 
     accepts!(JSON, JSONB);
@@ -97,7 +76,8 @@ impl<'a> FromSql<'a> for Ownership {
 
 impl ToSql for Ownership {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        Ok(write_json(ty, &self.to_json(), out))
+        pgwire::write_json(*ty == Type::JSONB, &self.to_json(), out);
+        Ok(IsNull::No)
     }
 
     accepts!(JSON, JSONB);
@@ -105,35 +85,17 @@ impl ToSql for Ownership {
 }
 
 impl<'a> FromSql<'a> for Share {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
-        Ok(Share::from_decimal(Decimal::from_sql(ty, raw)?)?)
+    fn from_sql(_ty: &Type, raw: &'a [u8]) -> Result<Self, BoxError> {
+        pgwire::read_share(raw)
     }
 
     accepts!(NUMERIC);
 }
 
-/// Written by hand so that the scale is always 2 (`0.00`, `100.00`), which a
-/// general decimal encoder drops for zero.
+/// Always with scale 2 (`0.00`, `100.00`).
 impl ToSql for Share {
     fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        // NUMERIC binary format: ndigits, weight, sign, dscale (all 16-bit),
-        // then base-10000 digits, most significant first, with weight the
-        // power of 10000 of the first digit.
-        let bp = self.basis_points();
-        let (whole, frac) = (bp / 100, (bp % 100) * 100);
-        let (digits, weight): (&[u16], i16) = match (whole, frac) {
-            (0, 0) => (&[], 0),
-            (0, f) => (&[f][..], -1),
-            (w, 0) => (&[w][..], 0),
-            (w, f) => (&[w, f][..], 0),
-        };
-        out.put_i16(digits.len() as i16);
-        out.put_i16(weight);
-        out.put_u16(0); // positive
-        out.put_u16(2); // display scale
-        for &d in digits {
-            out.put_u16(d);
-        }
+        pgwire::write_share(*self, out);
         Ok(IsNull::No)
     }
 
@@ -144,6 +106,7 @@ impl ToSql for Share {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rust_decimal::Decimal;
 
     #[test]
     fn jsonb_wire_layout() {
