@@ -294,27 +294,24 @@ fn the_cli_answers_every_hostile_line_and_goes_on() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), cases.len(), "one result line per input line");
-    for (i, ((name, _, want), line)) in cases.iter().zip(&lines).enumerate() {
+    for (i, ((name, bytes, want), line)) in cases.iter().zip(&lines).enumerate() {
         assert_eq!(line["line"], i + 1, "{name}");
         let codes: Vec<&str> = line["violations"]
             .as_array()
             .map(|a| a.iter().map(|v| v["code"].as_str().unwrap()).collect())
             .unwrap_or_default();
+        // The CLI reads no line past the size limit: such a line gets that answer alone.
+        if bytes.len() > coownership::Limits::DEFAULT.max_bytes {
+            assert_eq!(codes, ["document_too_large"], "{name}");
+            continue;
+        }
         match want {
             Valid => assert_eq!(line["valid"], true, "{name}"),
             Parse(code) | Violation(code) => assert!(codes.contains(code), "{name}: {codes:?}"),
         }
     }
     if time {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let kb: u64 = stderr
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("Maximum resident set size (kbytes): ")
-            })
-            .and_then(|v| v.trim().parse().ok())
-            .expect("peak memory from /usr/bin/time");
+        let kb = peak_kb(&out.stderr);
         // The input is about 3.4 MB; allow generous headroom, but a copy per
         // nesting level or per owner would blow far past it.
         assert!(
@@ -323,4 +320,76 @@ fn the_cli_answers_every_hostile_line_and_goes_on() {
             input.len()
         );
     }
+}
+
+/// A line far past `Limits::max_bytes` is answered `document_too_large` and
+/// not kept in memory; the next line is read as usual, under either rules.
+#[cfg(feature = "cli")]
+#[test]
+fn validate_memory_is_bounded_whatever_the_line_length() {
+    use std::io::Write as _;
+    use std::process::{Command, Stdio};
+
+    assert!(
+        std::path::Path::new("/usr/bin/time").exists(),
+        "/usr/bin/time measures the peak memory (.ci/run installs it)"
+    );
+    for rules in ["strict", "seed"] {
+        let mut child = Command::new("/usr/bin/time")
+            .arg("-v")
+            .arg(env!("CARGO_BIN_EXE_coownership"))
+            .args(["validate", "--rules", rules, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            // A 200 MB line: an object with one long string of metadata.
+            stdin
+                .write_all(b"{\"association_type\": \"individual\", \"1\": 100, \"note\": \"")
+                .unwrap();
+            let block = vec![b'x'; 1 << 20];
+            for _ in 0..200 {
+                stdin.write_all(&block).unwrap();
+            }
+            stdin.write_all(b"\"}\n").unwrap();
+            stdin
+                .write_all(br#"{"association_type": "individual", "1": 100}"#)
+                .unwrap();
+            stdin.write_all(b"\n").unwrap();
+        });
+        let out = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 2, "{stdout}");
+        assert_eq!(
+            lines[0]["violations"][0]["code"], "document_too_large",
+            "{rules}"
+        );
+        assert_eq!(lines[1]["valid"], true, "{rules}: {stdout}");
+        let kb = peak_kb(&out.stderr);
+        assert!(
+            kb < 32 * 1024,
+            "{rules}: peak memory {kb} kB for a 200 MB line"
+        );
+    }
+}
+
+/// The peak memory `/usr/bin/time -v` reports on standard error, in kB.
+#[cfg(feature = "cli")]
+fn peak_kb(stderr: &[u8]) -> u64 {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("peak memory from /usr/bin/time")
 }

@@ -379,7 +379,7 @@ fn constrain_errors_exit_2_with_what_went_wrong() {
 /// what it was (every column, `updated_at` included).
 fn round_trip(db: &mut Client, name: &str, options: &MigrateOptions) {
     let before = checksum(db, "client_products").unwrap();
-    let had_column = column_exists(db);
+    let had_column = common::has_details_column(db);
     let report = migrate(&cfg(name), options, &mut |_, _| {}).unwrap();
     let backup = report.backup.clone().expect("a backup by default");
     assert!(backup.starts_with("public.ownership_backup_"), "{backup}");
@@ -399,7 +399,7 @@ fn round_trip(db: &mut Client, name: &str, options: &MigrateOptions) {
     assert!(!undone.refused, "{}", undone.summary());
     assert_eq!(undone.restored, report.updated);
     assert_eq!(undone.column_dropped, !had_column);
-    assert_eq!(column_exists(db), had_column);
+    assert_eq!(common::has_details_column(db), had_column);
     assert_eq!(
         checksum(db, "client_products").unwrap(),
         before,
@@ -410,16 +410,6 @@ fn round_trip(db: &mut Client, name: &str, options: &MigrateOptions) {
         .unwrap()
         .get(0);
     assert!(gone, "the backup table is dropped after the rollback");
-}
-
-fn column_exists(db: &mut Client) -> bool {
-    db.query_one(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
-         WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
-        &[],
-    )
-    .unwrap()
-    .get(0)
 }
 
 #[test]

@@ -23,17 +23,6 @@ fn doc(db: &mut Client, id: i64) -> Document {
     .get(0)
 }
 
-/// Whether `client_products` has the `ownership_details` column.
-fn has_details_column(db: &mut Client) -> bool {
-    db.query_one(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
-         WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
-        &[],
-    )
-    .unwrap()
-    .get(0)
-}
-
 #[test]
 fn every_shape_is_migrated_as_specified() {
     let Some(mut db) = common::database("migrate_shapes") else {
@@ -122,7 +111,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
     let report = migrate(&cfg("migrate_rerun"), &dry, &mut |_, _| {}).unwrap();
     assert!(report.dry_run && report.column_added);
     assert_eq!(report.updated, 5);
-    let has_column = has_details_column(&mut db);
+    let has_column = common::has_details_column(&mut db);
     assert!(!has_column, "a dry run must not even add the column");
 
     migrate(
@@ -281,7 +270,7 @@ fn seed_policy_failure_writes_nothing_and_names_the_products() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("product 7 (155 owners, share -0.10)"));
-    let has_column = has_details_column(&mut db);
+    let has_column = common::has_details_column(&mut db);
     assert!(!has_column, "nothing is written, not even the column");
     // Balanced works for the same data.
     let out = cli(&["migrate", "--database-url", &url("migrate_seed_breaks")]);

@@ -11,6 +11,30 @@ use coownership::split::{equal_split, SplitPolicy};
 use coownership::{Document, OwnerId, Rules};
 use serde_json::json;
 
+/// Writes to standard output; a closed or full one is an error, never a panic.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let mut stdout = io::stdout().lock();
+        write!(stdout, $($arg)*).and_then(|()| stdout.flush())
+    }};
+}
+
+/// `out!` with a newline.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        let mut stdout = io::stdout().lock();
+        writeln!(stdout, $($arg)*).and_then(|()| stdout.flush())
+    }};
+}
+
+/// Writes a line to standard error, ignoring a closed one (there is nowhere
+/// left to say anything).
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(io::stderr(), $($arg)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "coownership",
@@ -57,7 +81,8 @@ enum Command {
     ///
     /// One transaction (writers locked out while it runs); nothing is written
     /// on any error or with --dry-run. Exit status: 0 on success, 2 on any
-    /// error.
+    /// error (nothing written), 3 when the migration was committed but the
+    /// summary or the report could not be written.
     Migrate {
         #[command(flatten)]
         db: DbArgs,
@@ -141,6 +166,10 @@ enum Command {
         /// The split policy the migration used.
         #[arg(long, value_enum, default_value_t = PolicyArg::Balanced)]
         policy: PolicyArg,
+        /// The rules every document must pass: seed (what the legacy CHECK
+        /// accepts) or strict (any strict violation is a mismatch).
+        #[arg(long, value_enum, default_value_t = RulesArg::Seed)]
+        rules: RulesArg,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -187,6 +216,10 @@ struct DbArgs {
     /// The link table read by the migration.
     #[arg(long, default_value = "product_owner_products")]
     links_table: String,
+    /// Seconds to keep trying for the table locks (never queueing, never
+    /// holding one while waiting for another) before giving up.
+    #[arg(long, default_value_t = 60)]
+    lock_timeout: u64,
 }
 
 impl DbArgs {
@@ -197,6 +230,7 @@ impl DbArgs {
                 products: self.products_table.clone(),
                 links: self.links_table.clone(),
             },
+            lock_timeout: std::time::Duration::from_secs(self.lock_timeout),
             ..MigrateOptions::default()
         }
     }
@@ -272,14 +306,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { rules, file } => validate(rules.into(), file),
         Command::Split { n, policy, owners } => split(n, policy.into(), owners),
-        Command::Sql => {
-            print!("{}", coownership::sql::STRICT_FUNCTIONS);
-            println!(
-                "\n-- To enforce the strict rules on the portal's table:\n-- {}",
-                coownership::sql::CHECK_CONSTRAINT
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Sql => out!(
+            "{}\n-- To enforce the strict rules on the portal's table (or use coownership constrain):\n-- {}\n",
+            coownership::sql::STRICT_FUNCTIONS,
+            coownership::sql::CHECK_CONSTRAINT
+        )
+        .map(|()| ExitCode::SUCCESS)
+        .map_err(Fatal::from),
         Command::Apportion {
             amount,
             decimals,
@@ -296,8 +329,9 @@ fn main() -> ExitCode {
             let mut options = db.options(policy.into());
             options.dry_run = dry_run;
             options.backup = !no_backup;
-            db.config()
-                .and_then(|config| run_migrate(&config, &options, report, quiet))
+            db.config().and_then(|config| {
+                with_results(report, |r| run_migrate(&config, &options, r, quiet))
+            })
         }
         Command::Constrain {
             database_url,
@@ -318,7 +352,8 @@ fn main() -> ExitCode {
                 replace_legacy,
                 lock_timeout: std::time::Duration::from_secs(lock_timeout),
             };
-            db_config(&database_url).and_then(|config| run_constrain(&config, &options, report))
+            db_config(&database_url)
+                .and_then(|config| with_results(report, |r| run_constrain(&config, &options, r)))
         }
         Command::Rollback {
             database_url,
@@ -332,12 +367,19 @@ fn main() -> ExitCode {
                 dry_run,
                 ..RollbackOptions::new(backup)
             };
-            db_config(&database_url).and_then(|config| run_rollback(&config, &options, report))
+            db_config(&database_url)
+                .and_then(|config| with_results(report, |r| run_rollback(&config, &options, r)))
         }
-        Command::Verify { db, policy, report } => {
-            let options = db.options(policy.into());
+        Command::Verify {
+            db,
+            policy,
+            rules,
+            report,
+        } => {
+            let mut options = db.options(policy.into());
+            options.verify_rules = rules.into();
             db.config()
-                .and_then(|config| run_verify(&config, &options, report))
+                .and_then(|config| with_results(report, |r| run_verify(&config, &options, r)))
         }
         Command::Demo {
             products,
@@ -348,7 +390,7 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(Fatal(msg)) => {
-            eprintln!("coownership: {msg}");
+            note!("coownership: {msg}");
             ExitCode::from(2)
         }
     }
@@ -373,10 +415,10 @@ fn validate(rules: Rules, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
     let mut line = Vec::new();
     let mut number = 0u64;
     let mut any_invalid = false;
+    let limit = coownership::Limits::DEFAULT.max_bytes;
     loop {
         line.clear();
-        let n = input
-            .read_until(b'\n', &mut line)
+        let (n, too_long) = read_line_bounded(&mut input, &mut line, limit)
             .map_err(|e| Fatal(format!("cannot read input: {e}")))?;
         if n == 0 {
             break;
@@ -384,18 +426,17 @@ fn validate(rules: Rules, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
         number += 1;
         let text = line.strip_suffix(b"\n").unwrap_or(&line);
         let text = text.strip_suffix(b"\r").unwrap_or(text);
-        if text.iter().all(|b| b.is_ascii_whitespace()) {
+        if !too_long && text.iter().all(|b| b.is_ascii_whitespace()) {
             continue;
         }
-        let violations: Vec<serde_json::Value> = match Document::from_slice(text) {
-            Err(e) => vec![json!({"code": e.code(), "key": "", "message": e.to_string()})],
-            Ok(doc) => match doc.validate(rules) {
-                Ok(()) => Vec::new(),
-                Err(vs) => vs
-                    .iter()
-                    .map(|v| json!({"code": v.code().as_str(), "key": v.key(), "message": v.message()}))
-                    .collect(),
-            },
+        let violations: Vec<serde_json::Value> = if too_long {
+            vec![json!({
+                "code": coownership::ViolationCode::DocumentTooLarge.as_str(),
+                "key": "",
+                "message": format!("the line is longer than {limit} bytes; it was not read further"),
+            })]
+        } else {
+            document_violations(text, rules)
         };
         let result = if violations.is_empty() {
             json!({"line": number, "valid": true})
@@ -411,6 +452,55 @@ fn validate(rules: Rules, file: Option<PathBuf>) -> Result<ExitCode, Fatal> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Reads one line (up to and including its newline) into `line`, keeping at
+/// most `limit` bytes of it: past that, the rest of the line is read and
+/// dropped, so memory stays bounded whatever the input. Returns the bytes
+/// consumed (0 at the end) and whether the line was too long.
+fn read_line_bounded(
+    input: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: usize,
+) -> io::Result<(usize, bool)> {
+    let (mut consumed, mut too_long) = (0, false);
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((consumed, too_long));
+        }
+        let (n, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        // The newline and a carriage return do not count against the limit.
+        if !too_long && line.len() + n > limit + 2 {
+            too_long = true;
+            line.clear();
+        }
+        if !too_long {
+            line.extend_from_slice(&buf[..n]);
+        }
+        input.consume(n);
+        consumed += n;
+        if done {
+            return Ok((consumed, too_long));
+        }
+    }
+}
+
+/// Every violation of one document under `rules`, as the JSON the CLI prints.
+fn document_violations(text: &[u8], rules: Rules) -> Vec<serde_json::Value> {
+    match Document::from_slice(text) {
+        Err(e) => vec![json!({"code": e.code(), "key": "", "message": e.to_string()})],
+        Ok(doc) => match doc.validate(rules) {
+            Ok(()) => Vec::new(),
+            Err(vs) => vs
+                .iter()
+                .map(|v| json!({"code": v.code().as_str(), "key": v.key(), "message": v.message()}))
+                .collect(),
+        },
+    }
 }
 
 fn split(
@@ -445,7 +535,7 @@ fn split(
         }
     };
     let ownership = equal_split(&owners, policy)?;
-    println!("{ownership}");
+    out!("{ownership}\n")?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -459,12 +549,12 @@ fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitC
         Ok(Ok(o)) => o,
         Ok(Err(violations)) => {
             for v in &violations {
-                eprintln!("coownership: {v}");
+                note!("coownership: {v}");
             }
             return Ok(ExitCode::from(1));
         }
         Err(e) => {
-            eprintln!("coownership: {}: {e}", e.code());
+            note!("coownership: {}: {e}", e.code());
             return Ok(ExitCode::from(1));
         }
     };
@@ -474,17 +564,87 @@ fn apportion(amount: &str, decimals: u32, file: Option<PathBuf>) -> Result<ExitC
         .iter()
         .map(|(o, a)| format!(r#"{{"owner":{o},"amount":"{a}"}}"#))
         .collect();
-    println!("[{}]", out.join(","));
+    out!("[{}]\n", out.join(","))?;
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_report(path: Option<PathBuf>, json: serde_json::Value) -> Result<(), Fatal> {
-    if let Some(path) = path {
-        let text = serde_json::to_string_pretty(&json)? + "\n";
-        std::fs::write(&path, text)
-            .map_err(|e| Fatal(format!("cannot write {}: {e}", path.display())))?;
+/// Exit status when the database was changed but the summary or the report
+/// could not be written (a closed or full standard output, an unwritable
+/// report file): the change stands, and the message on standard error says so.
+const COMMITTED_BUT_UNREPORTED: u8 = 3;
+
+/// Where a database command's results go: the summary to standard output,
+/// and with `--report` the JSON to a file that is opened (created) before the
+/// command changes anything, so that an unwritable path fails first.
+struct Results {
+    report: Option<(PathBuf, File, bool)>,
+}
+
+impl Results {
+    fn open(report: Option<PathBuf>) -> Result<Self, Fatal> {
+        let report = match report {
+            None => None,
+            Some(path) => {
+                let existed = path.exists();
+                let file = File::create(&path).map_err(|e| {
+                    Fatal(format!("cannot write the report {}: {e}", path.display()))
+                })?;
+                Some((path, file, existed))
+            }
+        };
+        Ok(Results { report })
     }
-    Ok(())
+
+    /// The command failed: remove a report file that this run created.
+    fn discard(self) {
+        if let Some((path, file, false)) = self.report {
+            drop(file);
+            let _ = std::fs::remove_file(path);
+        }
+    }
+
+    /// Writes the summary and the report. When they cannot be written:
+    /// exit status 3 if `committed` (the database was changed), else 2.
+    fn finish(
+        self,
+        summary: &str,
+        json: serde_json::Value,
+        committed: bool,
+        code: ExitCode,
+    ) -> Result<ExitCode, Fatal> {
+        let mut failed = Vec::new();
+        if let Err(e) = out!("{summary}") {
+            failed.push(format!("the summary (standard output: {e})"));
+        }
+        if let Some((path, mut file, _)) = self.report {
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+            if let Err(e) = file
+                .write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+            {
+                failed.push(format!("the report {} ({e})", path.display()));
+            }
+        }
+        if failed.is_empty() {
+            Ok(code)
+        } else if committed {
+            note!(
+                "coownership: the changes were committed, but {} could not be written",
+                failed.join(" and ")
+            );
+            Ok(ExitCode::from(COMMITTED_BUT_UNREPORTED))
+        } else {
+            Err(Fatal(format!("could not write {}", failed.join(" and "))))
+        }
+    }
+}
+
+/// Runs a database command with its results going to `report`.
+fn with_results(
+    report: Option<PathBuf>,
+    run: impl FnOnce(Results) -> Result<ExitCode, Fatal>,
+) -> Result<ExitCode, Fatal> {
+    run(Results::open(report)?)
 }
 
 fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
@@ -506,7 +666,7 @@ fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
 fn run_migrate(
     config: &postgres::Config,
     options: &MigrateOptions,
-    report: Option<PathBuf>,
+    results: Results,
     quiet: bool,
 ) -> Result<ExitCode, Fatal> {
     let bar = progress_bar(quiet);
@@ -528,65 +688,97 @@ fn run_migrate(
         }
     });
     bar.finish_and_clear();
-    let summary = result?;
-    print!("{}", summary.summary());
-    write_report(report, summary.to_json())?;
-    Ok(ExitCode::SUCCESS)
+    match result {
+        Ok(summary) => results.finish(
+            &summary.summary(),
+            summary.to_json(),
+            !options.dry_run,
+            ExitCode::SUCCESS,
+        ),
+        Err(e) => {
+            results.discard();
+            Err(e.into())
+        }
+    }
 }
 
 fn run_verify(
     config: &postgres::Config,
     options: &MigrateOptions,
-    report: Option<PathBuf>,
+    results: Results,
 ) -> Result<ExitCode, Fatal> {
-    let summary = coownership::migrate::verify(config, options)?;
-    print!("{}", summary.summary());
-    write_report(report, summary.to_json())?;
-    Ok(if summary.is_ok() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    match coownership::migrate::verify(config, options) {
+        Ok(summary) => {
+            let code = if summary.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            };
+            results.finish(&summary.summary(), summary.to_json(), false, code)
+        }
+        Err(e) => {
+            results.discard();
+            Err(e.into())
+        }
+    }
 }
 
 fn run_constrain(
     config: &postgres::Config,
     options: &ConstrainOptions,
-    report: Option<PathBuf>,
+    results: Results,
 ) -> Result<ExitCode, Fatal> {
-    let summary = coownership::migrate::constrain(config, options)?;
-    print!("{}", summary.summary());
-    write_report(report, summary.to_json())?;
-    Ok(if summary.violators.count > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    match coownership::migrate::constrain(config, options) {
+        Ok(summary) => {
+            let code = if summary.violators.count > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+            results.finish(
+                &summary.summary(),
+                summary.to_json(),
+                summary.constrained,
+                code,
+            )
+        }
+        Err(e) => {
+            results.discard();
+            Err(e.into())
+        }
+    }
 }
 
 fn run_rollback(
     config: &postgres::Config,
     options: &RollbackOptions,
-    report: Option<PathBuf>,
+    results: Results,
 ) -> Result<ExitCode, Fatal> {
-    let summary = coownership::migrate::rollback(config, options)?;
-    print!("{}", summary.summary());
-    write_report(report, summary.to_json())?;
-    Ok(if summary.refused {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    match coownership::migrate::rollback(config, options) {
+        Ok(summary) => {
+            let code = if summary.refused {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            };
+            let committed = !summary.refused && !summary.dry_run;
+            results.finish(&summary.summary(), summary.to_json(), committed, code)
+        }
+        Err(e) => {
+            results.discard();
+            Err(e.into())
+        }
+    }
 }
 
 fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fatal> {
     use coownership::migrate::demo::{load, Synthetic};
     use coownership::pg::server::TempServer;
 
-    eprintln!("coownership demo: starting a throwaway PostgreSQL server");
+    note!("coownership demo: starting a throwaway PostgreSQL server");
     let server = TempServer::start()?;
     let mut client = server.create_database("ownership_demo")?;
-    eprintln!("coownership demo: creating the legacy tables with {products} synthetic products");
+    note!("coownership demo: creating the legacy tables with {products} synthetic products");
     let started = std::time::Instant::now();
     load(
         &mut client,
@@ -595,7 +787,7 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
             anomalies: true,
         },
     )?;
-    eprintln!(
+    note!(
         "coownership demo: data loaded in {:.1} s",
         started.elapsed().as_secs_f64()
     );
@@ -607,7 +799,7 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
     config.application_name("coownership");
     let before = coownership::migrate::demo::checksum(&mut client, "client_products")?;
 
-    eprintln!("\ncoownership demo: 1. migrate");
+    note!("\ncoownership demo: 1. migrate");
     let bar = progress_bar(quiet);
     let migrated = coownership::migrate::migrate(&config, &options, &mut |done, total| {
         bar.set_length(total);
@@ -615,10 +807,10 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
     });
     bar.finish_and_clear();
     let migrated = migrated?;
-    print!("{}", migrated.summary());
+    out!("{}", migrated.summary())?;
 
-    eprintln!("\ncoownership demo: 2. verify");
-    let mut ok = run_verify(&config, &options, None)? == ExitCode::SUCCESS;
+    note!("\ncoownership demo: 2. verify");
+    let mut ok = run_verify(&config, &options, Results::open(None)?)? == ExitCode::SUCCESS;
 
     // The balanced policy's no-owner state (NULL) passes the strict rules;
     // the seed's no-owner document only passes the seed's.
@@ -626,7 +818,7 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
         SplitPolicy::Balanced => Rules::Strict,
         SplitPolicy::Seed => Rules::Seed,
     };
-    eprintln!(
+    note!(
         "\ncoownership demo: 3. constrain --rules {}",
         rules.as_str()
     );
@@ -637,18 +829,18 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
             ..ConstrainOptions::default()
         },
     )?;
-    print!("{}", constrained.summary());
+    out!("{}", constrained.summary())?;
     ok &= constrained.constrained;
 
-    eprintln!("\ncoownership demo: 4. a bad write, which the constraint rejects");
+    note!("\ncoownership demo: 4. a bad write, which the constraint rejects");
     let bad = r#"{"association_type":"tenants_in_common","1":50.00,"2":60.00}"#;
-    println!("UPDATE client_products SET ownership_details = '{bad}' WHERE id = 1");
+    outln!("UPDATE client_products SET ownership_details = '{bad}' WHERE id = 1")?;
     match client.execute(
         "UPDATE client_products SET ownership_details = $1::text::jsonb WHERE id = 1",
         &[&bad],
     ) {
         Ok(_) => {
-            println!("  accepted: the constraint did not hold");
+            outln!("  accepted: the constraint did not hold")?;
             ok = false;
         }
         Err(e) => {
@@ -661,31 +853,29 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
             let said = e.as_db_error().map_or(e.to_string(), |d| {
                 format!("{} {}", d.code().code(), d.message())
             });
-            println!("  rejected: {said}");
-            println!("  ownership_strict_violations: {codes:?}");
+            outln!("  rejected: {said}")?;
+            outln!("  ownership_strict_violations: {codes:?}")?;
         }
     }
 
-    eprintln!("\ncoownership demo: 5. rollback");
+    note!("\ncoownership demo: 5. rollback");
     let backup = migrated
         .backup
         .ok_or_else(|| Fatal("the migration kept no backup".into()))?;
     let undone = coownership::migrate::rollback(&config, &RollbackOptions::new(backup))?;
-    print!("{}", undone.summary());
+    out!("{}", undone.summary())?;
     ok &= !undone.refused;
 
     let after = coownership::migrate::demo::checksum(&mut client, "client_products")?;
     if before == after {
-        println!(
-            "coownership demo: the original state is back (checksum {after} before and after)"
-        );
+        outln!("coownership demo: the original state is back (checksum {after} before and after)")?;
     } else {
-        println!("coownership demo: the state differs after the rollback ({before} before, {after} after)");
+        outln!("coownership demo: the state differs after the rollback ({before} before, {after} after)")?;
         ok = false;
     }
     drop(client);
     drop(server);
-    eprintln!("coownership demo: server stopped and removed");
+    note!("coownership demo: server stopped and removed");
     Ok(if ok {
         ExitCode::SUCCESS
     } else {

@@ -22,7 +22,7 @@ use postgres::GenericClient;
 use serde_json::{json, Value};
 
 use super::db::{
-    begin, connect, has_column, quote_ident, quote_table, require_table, resolve_table,
+    begin, connect, has_column, quote_ident, quote_table, require_table, resolve_table, Step,
 };
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
@@ -119,7 +119,8 @@ pub(super) fn create(
          FROM {products} p JOIN pg_temp.ownership_migration m ON p.id = m.product_id WHERE {changed}; \
          COMMENT ON TABLE {target} IS {}",
         quote_literal(&meta.to_comment())
-    ))?;
+    ))
+    .step(format!("creating the backup {schema}.{name}"))?;
     Ok(format!("{schema}.{name}"))
 }
 

@@ -30,7 +30,8 @@ pub(super) fn require_table(
     name: &str,
 ) -> Result<(), MigrateError> {
     let exists: Option<String> = tx
-        .query_one("SELECT to_regclass($1::text)::text", &[&quoted])?
+        .query_one("SELECT to_regclass($1::text)::text", &[&quoted])
+        .step(format!("looking up {name}"))?
         .get(0);
     exists
         .map(|_| ())
@@ -59,11 +60,29 @@ pub(super) fn read_connection(
     options: &MigrateOptions,
 ) -> Result<postgres::Client, MigrateError> {
     let mut client = connect(config)?;
-    client.batch_execute(&format!(
-        "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; {}; SET LOCAL work_mem = '256MB'",
-        lock_timeout(options.lock_timeout)
-    ))?;
+    client
+        .batch_execute(&format!(
+            "START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; {}; SET LOCAL work_mem = '256MB'",
+            lock_timeout(options.lock_timeout)
+        ))
+        .step("starting a read-only transaction")?;
+    watch_client(&mut client)?;
     Ok(client)
+}
+
+/// Names the step a database call belongs to, for its error.
+pub(crate) trait Step<T> {
+    /// Maps a database error to [`MigrateError::Database`] with `step`.
+    fn step(self, step: impl Into<String>) -> Result<T, MigrateError>;
+}
+
+impl<T> Step<T> for Result<T, postgres::Error> {
+    fn step(self, step: impl Into<String>) -> Result<T, MigrateError> {
+        self.map_err(|source| MigrateError::Database {
+            step: step.into(),
+            source,
+        })
+    }
 }
 
 /// Connects with `config`.
@@ -87,8 +106,10 @@ pub(super) fn begin(
     client: &mut postgres::Client,
     timeout: std::time::Duration,
 ) -> Result<postgres::Transaction<'_>, MigrateError> {
-    let mut tx = client.transaction()?;
-    tx.batch_execute(&lock_timeout(timeout))?;
+    let mut tx = client.transaction().step("starting a transaction")?;
+    tx.batch_execute(&lock_timeout(timeout))
+        .step("setting lock_timeout")?;
+    watch_client(&mut tx)?;
     Ok(tx)
 }
 
@@ -127,6 +148,165 @@ pub(super) fn resolve_table(
         &[&quoted],
     )?;
     Ok((row.get(0), row.get(1)))
+}
+
+/// The table as resolved now, schema-qualified and quoted
+/// (`"public"."client_products"`): later statements name exactly this table,
+/// even after the tool creates a temporary table of the same name.
+pub(super) fn qualify(tx: &mut impl GenericClient, quoted: &str) -> Result<String, MigrateError> {
+    let (schema, table) = resolve_table(tx, quoted)?;
+    Ok(format!("{}.{}", quote_ident(&schema), quote_ident(&table)))
+}
+
+/// The integer types an id column may have.
+const INTEGER_TYPES: [&str; 3] = ["smallint", "integer", "bigint"];
+
+/// The type of each column of a table (`format_type` names).
+pub(super) fn column_types(
+    tx: &mut impl GenericClient,
+    quoted: &str,
+) -> Result<std::collections::HashMap<String, String>, MigrateError> {
+    Ok(tx
+        .query(
+            "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute \
+             WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+            &[&quoted],
+        )
+        .step("reading the column types")?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Checks, before anything is done, every column the tool reads or writes:
+/// `products.id`, `links.product_id` and `links.product_owner_id` integers,
+/// `links.created_at` present, `products.ownership_details` (if present)
+/// `jsonb`. The merge of the two streams relies on numeric order; a `text`
+/// id would silently lose owners.
+pub(super) fn check_columns(
+    tx: &mut impl GenericClient,
+    (products, products_name): (&str, &str),
+    (links, links_name): (&str, &str),
+) -> Result<(), MigrateError> {
+    let product_columns = column_types(tx, products)?;
+    let link_columns = column_types(tx, links)?;
+    let integer = |columns: &std::collections::HashMap<String, String>,
+                   table: &str,
+                   column: &'static str|
+     -> Result<(), MigrateError> {
+        match columns.get(column) {
+            None => Err(MigrateError::NoSuchColumn {
+                table: table.into(),
+                column,
+            }),
+            Some(t) if INTEGER_TYPES.contains(&t.as_str()) => Ok(()),
+            Some(t) => Err(MigrateError::WrongColumnType {
+                column: format!("{table}.{column}"),
+                found: t.clone(),
+                expected: "an integer type (smallint, integer or bigint)",
+            }),
+        }
+    };
+    integer(&product_columns, products_name, "id")?;
+    integer(&link_columns, links_name, "product_id")?;
+    integer(&link_columns, links_name, "product_owner_id")?;
+    if !link_columns.contains_key("created_at") {
+        return Err(MigrateError::NoSuchColumn {
+            table: links_name.into(),
+            column: "created_at",
+        });
+    }
+    match product_columns.get("ownership_details") {
+        Some(t) if t != "jsonb" => Err(MigrateError::WrongColumnType {
+            column: format!("{products_name}.ownership_details"),
+            found: t.clone(),
+            expected: "jsonb",
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Takes every lock in `locks` (`(quoted table, mode, name)`), in order,
+/// each with `NOWAIT`, inside a savepoint; if one is not free, releases all
+/// of them, waits a moment and tries again, until `timeout`. So the tool
+/// never holds one lock while waiting for another (no deadlock with an
+/// application that takes them the other way round) and never queues (no
+/// session waits behind a waiting migration). Returns how long it took.
+pub(super) fn lock_tables(
+    tx: &mut postgres::Transaction<'_>,
+    locks: &[(&str, &str, &str)],
+    timeout: std::time::Duration,
+) -> Result<std::time::Duration, MigrateError> {
+    let started = std::time::Instant::now();
+    let mut pause = std::time::Duration::from_millis(10);
+    loop {
+        let mut attempt = tx
+            .savepoint("coownership_locks")
+            .step("locking the tables")?;
+        let mut busy = None;
+        for &(quoted, mode, name) in locks {
+            match attempt.batch_execute(&format!("LOCK TABLE {quoted} IN {mode} MODE NOWAIT")) {
+                Ok(()) => {}
+                Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                    busy = Some((quoted, name));
+                    break;
+                }
+                Err(e) => return Err(e).step(format!("locking {name}")),
+            }
+        }
+        let Some((quoted, name)) = busy else {
+            attempt.commit().step("locking the tables")?;
+            return Ok(started.elapsed());
+        };
+        attempt.rollback().step("locking the tables")?;
+        if started.elapsed() >= timeout {
+            return Err(MigrateError::LockTimeout {
+                table: name.into(),
+                seconds: timeout.as_secs(),
+                holders: lock_holders(tx, quoted)?,
+            });
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(std::time::Duration::from_millis(200));
+    }
+}
+
+/// The other sessions holding a lock on a table, for an operator to act on.
+fn lock_holders(tx: &mut impl GenericClient, quoted: &str) -> Result<Vec<String>, MigrateError> {
+    Ok(tx
+        .query(
+            "SELECT DISTINCT a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), \
+                    coalesce(a.state, 'unknown state'), \
+                    coalesce(extract(epoch FROM now() - a.xact_start)::bigint, 0), \
+                    left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100), l.mode \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.relation = $1::text::regclass AND l.granted AND l.pid <> pg_backend_pid() \
+             ORDER BY a.pid",
+            &[&quoted],
+        )
+        .step("finding who holds the lock")?
+        .iter()
+        .map(|r| {
+            let (pid, app, state, secs, query, mode): (i32, String, String, i64, String, String) =
+                (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4), r.get(5));
+            format!("pid {pid} ({app}, {mode}, {state}, in a transaction for {secs} s, last query: {query})")
+        })
+        .collect())
+}
+
+/// On PostgreSQL 14 and later, makes the server check every second that the
+/// client is still there, so that a killed tool's statement is cancelled at
+/// once instead of running on, holding its locks, until it next writes.
+pub(super) fn watch_client(tx: &mut impl GenericClient) -> Result<(), MigrateError> {
+    let version: String = tx
+        .query_one("SHOW server_version_num", &[])
+        .step("reading the server version")?
+        .get(0);
+    if version.parse::<u32>().unwrap_or(0) >= 140_000 {
+        tx.batch_execute("SET client_connection_check_interval = '1s'")
+            .step("setting client_connection_check_interval")?;
+    }
+    Ok(())
 }
 
 /// Quotes one identifier for SQL text.

@@ -4,6 +4,7 @@
 use std::io::BufRead;
 
 use super::copy::{copy_fields, parse_id};
+use super::report::Sampled;
 use super::MigrateError;
 
 /// One link row: `(product_id, product_owner_id)`, either of which may be NULL.
@@ -83,15 +84,20 @@ impl<R: BufRead> Links<R> {
 /// Walks the products (COPY lines ordered by id, the id first) and the links
 /// (ordered by product) together, like a merge join: `product` gets each
 /// product's fields and its owners in order, `orphan` each group of links
-/// whose product does not exist (`None`: a NULL `product_id`).
+/// whose product does not exist (`None`: a NULL `product_id`). An id that
+/// the products stream repeats (a table without a unique key) is returned,
+/// every one, instead of being planned.
 pub(super) fn merge_products_and_links(
     mut products: impl BufRead,
     links: &mut Links<impl BufRead>,
     mut product: impl FnMut(i64, &[Option<String>], &[Option<i64>]) -> Result<(), MigrateError>,
     mut orphan: impl FnMut(Option<i64>, usize),
-) -> Result<(), MigrateError> {
+) -> Result<Sampled<i64>, MigrateError> {
     let mut line = String::new();
     let mut owners: Vec<Option<i64>> = Vec::new();
+    let mut previous: Option<i64> = None;
+    let mut repeated = Sampled::default();
+    let mut last_repeated: Option<i64> = None;
     loop {
         line.clear();
         if products.read_line(&mut line)? == 0 {
@@ -99,6 +105,15 @@ pub(super) fn merge_products_and_links(
         }
         let fields = copy_fields(line.trim_end_matches('\n'));
         let id = parse_id(fields.first().and_then(|f| f.as_deref()))?;
+        if previous == Some(id) {
+            // Counted once per id, however many times it repeats.
+            if last_repeated != Some(id) {
+                repeated.add(id);
+                last_repeated = Some(id);
+            }
+            continue;
+        }
+        previous = Some(id);
         // Links of products below this one have no product.
         while let Some((Some(p), _)) = links.peek()? {
             if p >= id {
@@ -119,5 +134,5 @@ pub(super) fn merge_products_and_links(
     while let Some(group) = links.take_group(&mut owners)? {
         orphan(group, owners.len());
     }
-    Ok(())
+    Ok(repeated)
 }

@@ -73,11 +73,19 @@ pub struct MigrateOptions {
     pub dry_run: bool,
     /// The tables.
     pub tables: Tables,
-    /// How long to wait for the table locks before giving up. Default 60 s.
+    /// How long to try for the table locks before giving up. Default 60 s.
+    /// The locks are tried together without waiting (`NOWAIT`) and retried,
+    /// so the tool never holds one while waiting for the other.
     pub lock_timeout: Duration,
     /// Keep what the migration replaces in a backup table, in the same
     /// transaction, for [`rollback`]. Default `true`.
     pub backup: bool,
+    /// [`verify`] only: the rules every document must pass. Default
+    /// [`Rules::Seed`](crate::Rules::Seed) (what the legacy CHECK accepts);
+    /// with [`Rules::Strict`](crate::Rules::Strict), any strict violation is
+    /// a mismatch, so a document that reconciles by value but is not what
+    /// `migrate` writes (a key `"010"`, stray `joint_owners`) is reported.
+    pub verify_rules: crate::Rules,
 }
 
 impl Default for MigrateOptions {
@@ -88,6 +96,7 @@ impl Default for MigrateOptions {
             tables: Tables::default(),
             lock_timeout: Duration::from_secs(60),
             backup: true,
+            verify_rules: crate::Rules::Seed,
         }
     }
 }
@@ -100,10 +109,57 @@ pub enum MigrateError {
     /// The database could not be reached.
     #[error("cannot connect to the database: {}", db::describe(.0))]
     Connect(postgres::Error),
-    /// A database error (permissions, a missing column, a lock timeout, …):
-    /// shown with what PostgreSQL said (SQLSTATE, message, detail, hint).
-    #[error("database error: {}", db::describe(.0))]
-    Database(#[from] postgres::Error),
+    /// A database error (permissions, a trigger or CHECK refusing a
+    /// document, a statement timeout, a read-only database, a server that went
+    /// away, …): the step the tool was in and what PostgreSQL said (SQLSTATE,
+    /// message, detail, hint).
+    #[error("database error while {step}: {}", db::describe(.source))]
+    Database {
+        /// What the tool was doing, e.g. `writing the documents`.
+        step: String,
+        /// The error.
+        source: postgres::Error,
+    },
+    /// The table locks could not all be taken within the lock timeout. The
+    /// tool never waits for one lock while holding another, so it cannot
+    /// deadlock with the application, nor make others queue behind it.
+    #[error("could not lock {table} within {seconds} s, nothing was written; {}", describe_holders(.holders))]
+    LockTimeout {
+        /// The table that stayed locked.
+        table: String,
+        /// How long the tool tried.
+        seconds: u64,
+        /// The sessions holding locks on it: pid, application, state, query.
+        holders: Vec<String>,
+    },
+    /// A column the tool reads or writes is missing.
+    #[error("{table} has no column {column}")]
+    NoSuchColumn {
+        /// The table.
+        table: String,
+        /// The column.
+        column: &'static str,
+    },
+    /// Products that cannot be planned (more owners than an equal split
+    /// supports, …), every one counted; nothing was written.
+    #[error("{count} product(s) cannot be planned, nothing was written: {}", .first.iter().map(|(p, why)| format!("product {p}: {why}")).collect::<Vec<_>>().join("; "))]
+    Unplannable {
+        /// How many products.
+        count: u64,
+        /// The first few, with the reason.
+        first: Vec<(i64, String)>,
+    },
+    /// The products table lists the same id more than once (it has no unique
+    /// key), so which row a document belongs to is not defined.
+    #[error("{count} product id(s) appear more than once in {table}, nothing was written; first: {first:?}")]
+    DuplicateProducts {
+        /// The table.
+        table: String,
+        /// How many ids.
+        count: u64,
+        /// The first few.
+        first: Vec<i64>,
+    },
     /// A column has a type the tool cannot work with.
     #[error("{column} is {found}, expected {expected}")]
     WrongColumnType {
@@ -152,6 +208,23 @@ pub enum MigrateError {
     /// A row from the database was not in the expected shape.
     #[error("unexpected row from the database: {0}")]
     UnexpectedRow(String),
+}
+
+fn describe_holders(holders: &[String]) -> String {
+    if holders.is_empty() {
+        "no session holds a lock on it any more".into()
+    } else {
+        format!("held by {}", holders.join("; "))
+    }
+}
+
+impl From<postgres::Error> for MigrateError {
+    fn from(source: postgres::Error) -> Self {
+        MigrateError::Database {
+            step: "talking to the database".into(),
+            source,
+        }
+    }
 }
 
 fn describe_seed_failures(first: &[(i64, usize, Decimal)]) -> String {

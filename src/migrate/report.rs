@@ -46,9 +46,9 @@ pub struct MigrationReport {
     pub by_owner_count: BTreeMap<usize, u64>,
     /// Repeated `(product_id, product_owner_id)` rows (each counted once more).
     pub duplicate_links: Sampled<(i64, i64)>,
-    /// Products that do not exist but have link rows: `(product_id, rows)`
-    /// (product 0 stands for rows whose `product_id` is NULL).
-    pub orphan_links: Sampled<(i64, u64)>,
+    /// Products that do not exist but have link rows: `(product_id, rows)`,
+    /// `None` for rows whose `product_id` is NULL.
+    pub orphan_links: Sampled<(Option<i64>, u64)>,
     /// Link rows whose product does not exist (never written anywhere).
     pub orphan_link_rows: u64,
     /// Link rows with a NULL or non-positive owner id: `(product_id, owner)`.
@@ -187,7 +187,10 @@ impl MigrationReport {
             );
         }
         for (p, n) in &self.orphan_links.samples {
-            let _ = writeln!(s, "    orphan: {n} link row(s) for product {p}, which does not exist (not written anywhere)");
+            let _ = match p {
+                Some(p) => writeln!(s, "    orphan: {n} link row(s) for product {p}, which does not exist (not written anywhere)"),
+                None => writeln!(s, "    orphan: {n} link row(s) with a NULL product_id (not written anywhere)"),
+            };
         }
         for (p, o) in &self.invalid_owner_links.samples {
             let o = o.map_or("NULL".to_owned(), |o| o.to_string());

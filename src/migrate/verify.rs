@@ -5,34 +5,44 @@ use std::collections::BTreeMap;
 use std::io::BufReader;
 use std::time::Instant;
 
-use super::db::{has_column, quote_table, read_connection, require_table};
+use super::db::{
+    check_columns, has_column, qualify, quote_table, read_connection, require_table, Step,
+};
 use super::merge::{link_query, merge_products_and_links, Links};
 use super::report::VerifyReport;
 use super::{plan, MigrateError, MigrateOptions};
-use crate::split::SplitPolicy;
 use crate::wire::number::exact_i64;
 use crate::wire::parser::Parser;
 use crate::{AssociationType, Document, Ownership, Rules, Share};
 
 /// Reconciles every product's `ownership_details` with its links: the owner
 /// set equals the distinct owners linked, the shares equal `options.policy`'s
-/// split, every document passes the seed rules; documents failing the strict
-/// rules are counted by code. Reads in one repeatable-read snapshot.
+/// split, every document passes `options.verify_rules` (the seed rules by
+/// default; with the strict rules, any strict violation is a mismatch);
+/// documents failing the strict rules are counted by code. Reads in one
+/// repeatable-read snapshot.
 pub fn verify(
     config: &postgres::Config,
     options: &MigrateOptions,
 ) -> Result<VerifyReport, MigrateError> {
     let start = Instant::now();
-    let products = quote_table(&options.tables.products)?;
-    let links = quote_table(&options.tables.links)?;
+    let (products_name, links_name) = (&options.tables.products, &options.tables.links);
+    let products = quote_table(products_name)?;
+    let links = quote_table(links_name)?;
     // Two connections reading one snapshot: the second imports the first's.
     let mut main = read_connection(config, options)?;
-    require_table(&mut main, &products, &options.tables.products)?;
-    require_table(&mut main, &links, &options.tables.links)?;
+    require_table(&mut main, &products, products_name)?;
+    require_table(&mut main, &links, links_name)?;
+    let products = qualify(&mut main, &products)?;
+    let links = qualify(&mut main, &links)?;
     if !has_column(&mut main, &products, "ownership_details")? {
-        return Err(MigrateError::MissingColumn(options.tables.products.clone()));
+        return Err(MigrateError::MissingColumn(products_name.clone()));
     }
-    let snapshot: String = main.query_one("SELECT pg_export_snapshot()", &[])?.get(0);
+    check_columns(&mut main, (&products, products_name), (&links, links_name))?;
+    let snapshot: String = main
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .step("exporting the snapshot")?
+        .get(0);
     if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(MigrateError::UnexpectedRow(format!(
             "snapshot id {snapshot:?}"
@@ -40,7 +50,9 @@ pub fn verify(
     }
     // SET commands are not queries: the snapshot can still be imported.
     let mut second = read_connection(config, options)?;
-    second.batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))?;
+    second
+        .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        .step("importing the snapshot")?;
     let mut report = VerifyReport {
         policy: options.policy,
         ..VerifyReport::default()
@@ -49,28 +61,41 @@ pub fn verify(
     {
         let product_query =
             format!("COPY (SELECT id, ownership_details FROM {products} ORDER BY id) TO STDOUT");
-        let documents = BufReader::with_capacity(1 << 20, main.copy_out(&product_query)?);
+        let documents = BufReader::with_capacity(
+            1 << 20,
+            main.copy_out(&product_query)
+                .step(format!("reading {products_name}"))?,
+        );
         let mut links = Links::new(BufReader::with_capacity(
             1 << 20,
-            second.copy_out(&link_query(&links))?,
+            second
+                .copy_out(&link_query(&links))
+                .step(format!("reading {links_name}"))?,
         ));
-        merge_products_and_links(
+        let repeated = merge_products_and_links(
             documents,
             &mut links,
             |id, fields, owners| {
                 report.products += 1;
                 let document = fields.get(1).and_then(|f| f.as_deref());
-                if reconcile(id, document, owners, options.policy, &mut report) {
+                if reconcile(id, document, owners, options, &mut report) {
                     report.reconciled += 1;
                 }
                 Ok(())
             },
             |_, rows| orphan_rows += rows as u64,
         )?;
+        if repeated.count > 0 {
+            return Err(MigrateError::DuplicateProducts {
+                table: products_name.clone(),
+                count: repeated.count,
+                first: repeated.samples,
+            });
+        }
     }
     report.orphan_link_rows = orphan_rows;
-    second.batch_execute("COMMIT")?;
-    main.batch_execute("COMMIT")?;
+    second.batch_execute("COMMIT").step("ending the read")?;
+    main.batch_execute("COMMIT").step("ending the read")?;
     report.elapsed = start.elapsed();
     Ok(report)
 }
@@ -80,10 +105,10 @@ fn reconcile(
     id: i64,
     document: Option<&str>,
     owner_rows: &[Option<i64>],
-    policy: SplitPolicy,
+    options: &MigrateOptions,
     report: &mut VerifyReport,
 ) -> bool {
-    let plan = match plan::plan_product(owner_rows, policy) {
+    let plan = match plan::plan_product(owner_rows, options.policy) {
         Ok(p) => p,
         Err(e) => {
             report.mismatch(id, "seed_formula_breaks", e.to_string());
@@ -106,7 +131,8 @@ fn reconcile(
             return false;
         }
     };
-    if let Err(v) = doc.validate(Rules::Strict) {
+    let strict = doc.validate(Rules::Strict);
+    if let Err(v) = &strict {
         let mut seen = Vec::new();
         for code in v.codes() {
             if !seen.contains(&code) {
@@ -116,8 +142,16 @@ fn reconcile(
         }
     }
     let mut ok = true;
-    if let Err(v) = doc.validate(Rules::Seed) {
-        report.mismatch(id, "fails_seed", v.to_string());
+    let verdict = match options.verify_rules {
+        Rules::Strict => strict,
+        rules => doc.validate(rules),
+    };
+    if let Err(v) = verdict {
+        let code = match options.verify_rules {
+            Rules::Strict => "fails_strict",
+            _ => "fails_seed",
+        };
+        report.mismatch(id, code, v.to_string());
         ok = false;
     }
     let expected_type = plan

@@ -101,10 +101,22 @@ pub fn hand_made(db: &mut postgres::Client) {
 }
 
 /// Runs the CLI and checks that it exits 2 with `message` on standard error.
+#[track_caller]
 #[cfg(feature = "cli")]
 pub fn fails(args: &[&str], message: &str) {
     let out = cli(args);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
     assert!(stderr.contains(message), "{args:?}: {stderr}");
+}
+
+/// Whether `client_products` has the `ownership_details` column.
+pub fn has_details_column(db: &mut postgres::Client) -> bool {
+    db.query_one(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns \
+         WHERE table_name = 'client_products' AND column_name = 'ownership_details')",
+        &[],
+    )
+    .unwrap()
+    .get(0)
 }
