@@ -1,14 +1,20 @@
 //! The migration side by side with the seed's own Phase 3 block and with the
-//! physical floor, on the same synthetic data in one run on a throwaway server:
+//! physical floor, on the same synthetic data in one run on a throwaway
+//! server, each on a fresh copy of the data:
 //!
-//! - the seed's block (`tests/fixtures/seed_phase3.sql`) on one copy,
-//! - `coownership migrate --policy seed` (the CLI, under `/usr/bin/time -v` for
-//!   its peak memory) on a second copy,
-//! - a bare `UPDATE client_products SET ownership_details = <constant>` over
-//!   the same rows on a third copy (the constant as long as the average
-//!   migrated document, so both write the same amount),
+//! - the seed's block (`tests/fixtures/seed_phase3.sql`);
+//! - `coownership migrate --policy seed` on a first run (the column is added),
+//!   with its backup (the default) and with `--no-backup` (the CLI, under
+//!   `/usr/bin/time -v` for its peak memory);
+//! - the floor of a first run: a bare `UPDATE client_products SET
+//!   ownership_details = <constant>` over the same rows after `ADD COLUMN`,
+//!   the constant as long as the average migrated document, so both write
+//!   the same amount;
+//! - a run over an existing column whose every document changes, with
+//!   `--no-backup` and with the backup, against the same bare `UPDATE` over
+//!   that column;
 //!
-//! and checks that the first two wrote identical documents.
+//! and checks that the seed's block and ours wrote identical documents.
 //!
 //! `cargo bench --bench migrate --features cli` (sizes: `COOWNERSHIP_BENCH_SIZES=100000,1000000`).
 
@@ -35,6 +41,51 @@ fn timed(f: impl FnOnce()) -> Duration {
     start.elapsed()
 }
 
+/// Runs `coownership migrate --policy seed` with `extra` arguments; returns
+/// the time and the peak memory in kB.
+fn ours(url: &str, extra: &[&str]) -> (Duration, u64) {
+    let mut out = None;
+    let time = timed(|| {
+        out = Some(
+            Command::new("/usr/bin/time")
+                .args([
+                    "-v",
+                    env!("CARGO_BIN_EXE_coownership"),
+                    "migrate",
+                    "--quiet",
+                ])
+                .args(["--policy", "seed", "--database-url", url])
+                .args(extra)
+                .output()
+                .expect("/usr/bin/time runs"),
+        )
+    });
+    let out = out.unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    eprint!("{}", String::from_utf8_lossy(&out.stdout));
+    let rss_kb = stderr
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .expect("peak RSS from /usr/bin/time -v");
+    (time, rss_kb)
+}
+
+/// The floor: one bare `UPDATE` of every row with `constant`.
+fn bare(db: &mut Client, constant: &str) -> Duration {
+    timed(|| {
+        db.execute(
+            "UPDATE client_products SET ownership_details = $1::text::jsonb",
+            &[&constant],
+        )
+        .unwrap();
+    })
+}
+
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("migrate: skipped outside `cargo bench`");
@@ -50,65 +101,61 @@ fn main() {
         })
         .collect();
     let server = TempServer::start().expect("a throwaway PostgreSQL server");
-    println!("| products | seed Phase 3 block | coownership migrate --policy seed | bare UPDATE | seed / ours | ours / bare | CLI peak RSS |");
-    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    let mut first = vec![
+        "| products | seed Phase 3 block | ours (backup) | ours (--no-backup) | bare UPDATE | seed / ours | ours / bare | ours --no-backup / bare | CLI peak RSS |".to_owned(),
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_owned(),
+    ];
+    let mut again = vec![
+        "| products | ours (--no-backup) | ours (backup) | bare UPDATE | ours --no-backup / bare | ours (backup) / bare |".to_owned(),
+        "| --- | --- | --- | --- | --- | --- |".to_owned(),
+    ];
     for &n in &sizes {
         let shape = Synthetic {
             products: n,
             anomalies: false,
         };
-        let mut seed_db = server.create_database("bench_seed").unwrap();
-        let mut ours_db = server.create_database("bench_ours").unwrap();
-        let mut bare_db = server.create_database("bench_bare").unwrap();
-        for db in [&mut seed_db, &mut ours_db, &mut bare_db] {
-            load(db, shape).unwrap();
+        let names = [
+            "bench_seed",
+            "bench_ours",
+            "bench_ours_nb",
+            "bench_bare",
+            "bench_again_nb",
+            "bench_again",
+            "bench_again_bare",
+        ];
+        let mut dbs: Vec<Client> = names
+            .iter()
+            .map(|name| {
+                let mut db = server.create_database(name).unwrap();
+                load(&mut db, shape).unwrap();
+                db
+            })
+            .collect();
+        // The "again" copies hold a document in every row already, which
+        // the migration replaces: the streaming path.
+        for db in &mut dbs[4..] {
+            db.batch_execute(
+                r#"ALTER TABLE client_products ADD COLUMN ownership_details jsonb;
+                   UPDATE client_products SET ownership_details = '{"before": true}';"#,
+            )
+            .unwrap();
+            db.batch_execute("VACUUM ANALYZE client_products").unwrap();
+        }
+        for db in &mut dbs {
             db.batch_execute("CHECKPOINT").unwrap();
         }
 
         let seed_time = timed(|| {
-            seed_db
+            dbs[0]
                 .batch_execute(include_str!("../tests/fixtures/seed_phase3.sql"))
                 .unwrap()
         });
-
-        let url = server.connection_string("bench_ours");
-        let mut out = None;
-        let ours_time = timed(|| {
-            out = Some(
-                Command::new("/usr/bin/time")
-                    .args([
-                        "-v",
-                        env!("CARGO_BIN_EXE_coownership"),
-                        "migrate",
-                        "--quiet",
-                        "--policy",
-                        "seed",
-                    ])
-                    .args(["--database-url", &url])
-                    .output()
-                    .expect("/usr/bin/time runs"),
-            )
-        });
-        let out = out.unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let rss_kb: u64 = stderr
-            .lines()
-            .find_map(|l| {
-                l.trim()
-                    .strip_prefix("Maximum resident set size (kbytes): ")
-            })
-            .and_then(|v| v.trim().parse().ok())
-            .expect("peak RSS from /usr/bin/time -v");
-        eprint!("{}", String::from_utf8_lossy(&out.stdout));
+        let (ours_time, rss_kb) = ours(&server.connection_string("bench_ours"), &[]);
+        let (ours_nb_time, _) = ours(&server.connection_string("bench_ours_nb"), &["--no-backup"]);
 
         // The floor writes documents of the same average size as the real
         // ones (a note pads the constant), so both write as many pages.
-        let avg: f64 = ours_db
+        let avg: f64 = dbs[1]
             .query_one(
                 "SELECT avg(length(ownership_details::text))::float8 FROM client_products",
                 &[],
@@ -119,36 +166,63 @@ fn main() {
         let pad = "x".repeat((avg.round() as usize).saturating_sub(base.len()));
         let constant =
             format!(r#"{{"association_type": "individual", "1": 100.00, "note": "{pad}"}}"#);
-        bare_db
+        dbs[3]
             .batch_execute("ALTER TABLE client_products ADD COLUMN ownership_details jsonb")
             .unwrap();
-        let bare_time = timed(|| {
-            bare_db
-                .execute(
-                    "UPDATE client_products SET ownership_details = $1::text::jsonb",
-                    &[&constant],
-                )
-                .unwrap();
-        });
+        let bare_time = bare(&mut dbs[3], &constant);
 
-        let (seed_rows, seed_sum) = checksum(&mut seed_db);
-        let (ours_rows, ours_sum) = checksum(&mut ours_db);
+        let (again_nb, _) = ours(
+            &server.connection_string("bench_again_nb"),
+            &["--no-backup"],
+        );
+        let (again_b, _) = ours(&server.connection_string("bench_again"), &[]);
+        let again_bare = bare(&mut dbs[6], &constant);
+
+        let (seed_rows, seed_sum) = checksum(&mut dbs[0]);
         assert_eq!(seed_rows, n as i64);
-        assert_eq!(
-            (ours_rows, &ours_sum),
-            (seed_rows, &seed_sum),
-            "outputs differ at {n} products"
-        );
-
-        println!(
-            "| {n} | {:.2} s | {:.2} s | {:.2} s | **{:.2}×** | **{:.2}×** | {:.0} MB |",
-            seed_time.as_secs_f64(),
-            ours_time.as_secs_f64(),
-            bare_time.as_secs_f64(),
-            seed_time.as_secs_f64() / ours_time.as_secs_f64(),
-            ours_time.as_secs_f64() / bare_time.as_secs_f64(),
+        for i in [1, 2, 4, 5] {
+            assert_eq!(
+                checksum(&mut dbs[i]),
+                (seed_rows, seed_sum.clone()),
+                "outputs differ at {n} products ({})",
+                names[i]
+            );
+        }
+        let s = |d: Duration| d.as_secs_f64();
+        first.push(format!(
+            "| {n} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | **{:.2}×** | **{:.2}×** | **{:.2}×** | {:.0} MB |",
+            s(seed_time),
+            s(ours_time),
+            s(ours_nb_time),
+            s(bare_time),
+            s(seed_time) / s(ours_time),
+            s(ours_time) / s(bare_time),
+            s(ours_nb_time) / s(bare_time),
             rss_kb as f64 / 1024.0
-        );
+        ));
+        again.push(format!(
+            "| {n} | {:.2} s | {:.2} s | {:.2} s | **{:.2}×** | **{:.2}×** |",
+            s(again_nb),
+            s(again_b),
+            s(again_bare),
+            s(again_nb) / s(again_bare),
+            s(again_b) / s(again_bare),
+        ));
+        drop(dbs);
+        for name in names {
+            let mut admin = server.connect("postgres").unwrap();
+            admin
+                .batch_execute(&format!("DROP DATABASE {name}"))
+                .unwrap();
+        }
     }
-    println!("(outputs of the seed's block and of ownership migrate identical at every size)");
+    println!("A first run (the column is added):\n");
+    for line in first {
+        println!("{line}");
+    }
+    println!("\nOver an existing column, every document replaced:\n");
+    for line in again {
+        println!("{line}");
+    }
+    println!("\n(outputs of the seed's block and of every run of ours identical at every size)");
 }

@@ -141,3 +141,29 @@ pub fn check_apportion(data: &[u8]) {
         }
     }
 }
+
+/// Arbitrary text as an amount: never a panic; an accepted amount is
+/// exactly the number written (its digits read back the same value), and
+/// anything accepted is a JSON number.
+#[allow(dead_code)]
+pub fn check_parse_amount(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(amount) = coownership::apportion::parse_amount(text) else {
+        return;
+    };
+    assert!(
+        serde_json::from_str::<serde_json::Number>(text).is_ok(),
+        "{text:?} accepted but is not a JSON number"
+    );
+    // The value printed parses back to the same value.
+    let again = coownership::apportion::parse_amount(&amount.to_string())
+        .expect("a printed amount parses");
+    assert_eq!(again, amount, "{text:?}");
+    // The sign survives; a value is zero exactly when every digit is.
+    assert!(!text.starts_with('-') || amount <= Decimal::ZERO, "{text:?}");
+    let mantissa = text.split(['e', 'E']).next().unwrap_or("");
+    let all_zero = mantissa.chars().all(|c| matches!(c, '0' | '-' | '.'));
+    assert_eq!(amount.is_zero(), all_zero, "{text:?}");
+}

@@ -45,3 +45,8 @@ fn split_corpus() {
 fn apportion_corpus() {
     replay("apportion", checks::check_apportion);
 }
+
+#[test]
+fn parse_amount_corpus() {
+    replay("parse_amount", checks::check_parse_amount);
+}

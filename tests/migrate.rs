@@ -369,11 +369,11 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
                 &[],
             )
             .unwrap();
-        if let Some(q) = rows
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .find(|q| q.starts_with("UPDATE") || q.starts_with("COPY ownership_migration"))
-        {
+        if let Some(q) = rows.iter().map(|r| r.get::<_, String>(0)).find(|q| {
+            q.starts_with("UPDATE")
+                || q.starts_with("WITH u AS")
+                || q.starts_with("COPY pg_temp.ownership_migration")
+        }) {
             seen = q;
             break;
         }
@@ -383,22 +383,12 @@ fn a_migration_killed_half_way_leaves_every_row_as_it_was() {
         std::thread::sleep(Duration::from_millis(2));
     }
     assert!(!seen.is_empty(), "never saw the migration writing");
-    let pid = child.id();
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
-    // Its spool file was anonymous: nothing is left behind.
-    let leftovers: Vec<_> = std::fs::read_dir(std::env::temp_dir())
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .filter(|e| {
-            e.file_name()
-                .to_string_lossy()
-                .starts_with(&format!("coownership-migrate-{pid}-"))
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
-    // The server notices the dead client and rolls its transaction back.
-    let deadline = Instant::now() + Duration::from_secs(60);
+    // The server notices the dead client at once (a statement in flight is
+    // one batch, and on 14+ client_connection_check_interval is set) and
+    // rolls its transaction back, releasing the locks.
+    let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let n: i64 = db
             .query_one(

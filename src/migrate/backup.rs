@@ -68,7 +68,8 @@ impl Meta {
 }
 
 /// Creates the backup of every row that `changed` selects (`p` the products
-/// table, `m` the migration's temporary table) and returns its name,
+/// table, `u` the migration's temporary table of `(id, details)`), before
+/// the migration's `UPDATE`, and returns its name,
 /// `schema.ownership_backup_<UTC timestamp>`. `meta.products_table` is
 /// filled in here.
 pub(super) fn create(
@@ -86,7 +87,8 @@ pub(super) fn create(
         .query_one(
             "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYYMMDD_HH24MISS')",
             &[],
-        )?
+        )
+        .step("naming the backup")?
         .get(0);
     // Two migrations within one second: the second gets a suffix.
     let mut name = format!("ownership_backup_{stamp}");
@@ -95,7 +97,8 @@ pub(super) fn create(
             .query_one(
                 "SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL",
                 &[&schema, &name],
-            )?
+            )
+            .step("naming the backup")?
             .get(0);
         if !taken {
             break;
@@ -103,20 +106,17 @@ pub(super) fn create(
         name = format!("ownership_backup_{stamp}_{n}");
     }
     let target = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
-    let previous = if meta.column_added {
-        "NULL::jsonb"
-    } else {
-        "p.ownership_details"
-    };
     let updated_at = if meta.updated_at {
         "p.updated_at AS previous_updated_at, "
     } else {
         ""
     };
+    // The columns take the products table's own types. (The column exists
+    // by now: a first migration adds it, NULL, before its backup.)
     tx.batch_execute(&format!(
-        "CREATE TABLE {target} AS SELECT p.id AS product_id, {previous} AS previous, \
-         {updated_at}m.details AS written \
-         FROM {products} p JOIN pg_temp.ownership_migration m ON p.id = m.product_id WHERE {changed}; \
+        "CREATE TABLE {target} AS SELECT p.id AS product_id, p.ownership_details AS previous, \
+         {updated_at}u.details AS written \
+         FROM {products} p JOIN pg_temp.ownership_migration AS u ON p.id = u.id WHERE {changed}; \
          COMMENT ON TABLE {target} IS {}",
         quote_literal(&meta.to_comment())
     ))

@@ -16,17 +16,27 @@ use super::report::{self, MigrationReport, Sampled};
 use super::{backup, plan, MigrateError, MigrateOptions};
 use crate::split::SplitError;
 
-/// What the planning thread sends to the writing connection.
-enum Planned {
-    /// Binary COPY rows for the temporary table.
-    Rows(Vec<u8>),
-    /// Products planned so far.
-    Progress(u64),
+/// What the planning thread sends to the writing connection: planned
+/// documents (`None`: NULL) by product id, and how many products are planned.
+struct Batch {
+    ids: Vec<i64>,
+    documents: Vec<Option<String>>,
+    planned: u64,
 }
 
-/// Rows sent per message: large enough to amortise the channel, small
-/// enough that the few messages in flight keep memory bounded.
-const CHUNK_BYTES: usize = 256 * 1024;
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            ids: Vec::with_capacity(BATCH_ROWS),
+            documents: Vec::with_capacity(BATCH_ROWS),
+            planned: 0,
+        }
+    }
+}
+
+/// Products per batch: large enough that a statement's cost is spread, small
+/// enough that the few batches in flight keep memory bounded (a few MB).
+const BATCH_ROWS: usize = 5_000;
 
 /// Reads the products and the links (two sorted streams on two connections,
 /// merged here, so orphans fall out for free) and plans every product,
@@ -38,7 +48,7 @@ fn plan_all(
     options: &MigrateOptions,
     (products, products_name): (&str, &str),
     (links, links_name): (&str, &str),
-    tx: std::sync::mpsc::SyncSender<Planned>,
+    tx: std::sync::mpsc::SyncSender<Batch>,
 ) -> Result<MigrationReport, MigrateError> {
     let mut product_client = read_connection(config, options)?;
     let mut link_client = read_connection(config, options)?;
@@ -60,8 +70,8 @@ fn plan_all(
     let mut report = MigrationReport::default();
     let mut seed_failures: Sampled<(i64, usize, Decimal)> = Sampled::default();
     let mut unplannable: Sampled<(i64, String)> = Sampled::default();
-    let mut chunk = Vec::with_capacity(CHUNK_BYTES + 4096);
-    let send = |msg: Planned| {
+    let mut batch = Batch::new();
+    let send = |msg: Batch| {
         tx.send(msg)
             .map_err(|_| MigrateError::UnexpectedRow("the writer stopped".into()))
     };
@@ -85,7 +95,8 @@ fn plan_all(
                         .entry(plan.association_type().map_or("none", |t| t.as_str()))
                         .or_default() += 1;
                     *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
-                    binary_row(&mut chunk, id, plan.document().as_deref());
+                    batch.ids.push(id);
+                    batch.documents.push(plan.document());
                 }
                 Err(SplitError::SeedShareNotPositive { owners, share }) => {
                     seed_failures.add((id, owners, share));
@@ -93,12 +104,9 @@ fn plan_all(
                 // Not planned, but counted, and every one reported.
                 Err(e) => unplannable.add((id, e.to_string())),
             }
-            if chunk.len() >= CHUNK_BYTES {
-                send(Planned::Rows(std::mem::replace(
-                    &mut chunk,
-                    Vec::with_capacity(CHUNK_BYTES + 4096),
-                )))?;
-                send(Planned::Progress(report.products))?;
+            if batch.ids.len() >= BATCH_ROWS {
+                batch.planned = report.products;
+                send(std::mem::replace(&mut batch, Batch::new()))?;
             }
             Ok(())
         },
@@ -155,8 +163,8 @@ fn plan_all(
             first: seed_failures.samples,
         });
     }
-    send(Planned::Rows(chunk))?;
-    send(Planned::Progress(report.products))?;
+    batch.planned = report.products;
+    send(batch)?;
     Ok(report)
 }
 
@@ -216,22 +224,22 @@ pub fn migrate(
         .get(0);
     let total = total as u64;
     progress(0, total);
-    tx.batch_execute(
-        "CREATE TEMP TABLE ownership_migration (product_id bigint NOT NULL, details jsonb) ON COMMIT DROP",
-    )
-    .step("creating the temporary table")?;
+    let mut writer = Writer {
+        products: &products,
+        products_name,
+        changed_column: had_column,
+        updated_at: has_updated_at,
+        dry_run: options.dry_run,
+    };
 
-    // Plan on a second connection (its snapshot is taken after our locks, so
-    // it sees exactly what we will update) while this one loads the documents.
+    // Plan on two more connections (their snapshots are taken after our
+    // locks, so they see exactly what we will update) while this one loads
+    // the documents into a temporary table.
     let read_started = Instant::now();
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Planned>(8);
+    let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
     let planned = std::thread::scope(|scope| -> Result<MigrationReport, MigrateError> {
         // Owned here, so that any early return drops it and unblocks the planner.
         let receiver = receiver;
-        let mut writer = tx
-            .copy_in("COPY pg_temp.ownership_migration FROM STDIN (FORMAT binary)")
-            .step("loading the documents")?;
-        writer.write_all(BINARY_COPY_HEADER)?;
         let planner = scope.spawn(|| {
             plan_all(
                 config,
@@ -241,111 +249,166 @@ pub fn migrate(
                 sender,
             )
         });
-        let mut write_error = None;
-        // Drain everything, even after a write error, so the planner never blocks.
-        for msg in &receiver {
-            match msg {
-                Planned::Rows(rows) if write_error.is_none() => {
-                    write_error = writer.write_all(&rows).err();
-                }
-                Planned::Rows(_) => {}
-                Planned::Progress(done) => progress(done, total),
-            }
-        }
+        let loaded = load_temporary_table(&mut tx, &receiver, &mut |done| progress(done, total));
+        // Drain what is left, so that the planner never blocks on a full channel.
+        for _ in &receiver {}
         let report = planner.join().unwrap_or_else(|_| {
             Err(MigrateError::UnexpectedRow(
                 "the planning thread panicked".into(),
             ))
         })?;
-        if let Some(e) = write_error {
-            return Err(e.into());
-        }
-        // Only a complete plan is committed to the temporary table; on any
-        // error above, dropping the writer aborts the COPY.
-        writer.write_all(&(-1i16).to_be_bytes())?;
-        writer.finish().step("loading the documents")?;
+        loaded?;
         Ok(report)
     })?;
+    let read_time = read_started.elapsed();
+    let apply_started = Instant::now();
+    // Only now the column: ADD COLUMN takes ACCESS EXCLUSIVE, which would
+    // shut out the reading connections.
+    if !had_column && !options.dry_run {
+        tx.batch_execute(&format!(
+            "ALTER TABLE {products} ADD COLUMN ownership_details jsonb"
+        ))
+        .step(format!("adding {products_name}.ownership_details"))?;
+        writer.changed_column = true;
+    }
+    let mut kept = None;
+    if options.backup && !options.dry_run {
+        let meta = backup::Meta {
+            products_table: String::new(),
+            column_added: !had_column,
+            updated_at: has_updated_at,
+            policy: options.policy.as_str().into(),
+        };
+        kept = Some(backup::create(&mut tx, &products, &meta, writer.changed())?);
+    }
+    let updated = writer.apply_temporary_table(&mut tx)?;
     let mut report = MigrationReport {
         policy: options.policy,
         dry_run: options.dry_run,
         column_added: !had_column,
+        updated,
+        backup: kept,
         ..planned
     };
     report.phases.insert(0, ("wait for locks", waited));
-    report
-        .phases
-        .push(("read, plan and load", read_started.elapsed()));
-    // No ANALYZE: without statistics the planner still sizes the temporary
-    // table from its pages and picks the same hash join, 0.1-0.2 s sooner.
-
-    let mut update_started = Instant::now();
-    // Only rows whose document changes are written (a new column is NULL
-    // everywhere, and NULL is the no-owner state), so a re-run writes nothing.
-    let changed = if had_column {
-        "p.ownership_details IS DISTINCT FROM m.details"
-    } else {
-        "m.details IS NOT NULL"
-    };
+    report.phases.push(("read, plan and load", read_time));
+    report.phases.push((
+        match (options.dry_run, report.backup.is_some()) {
+            (true, _) => "count changes",
+            (false, true) => "backup and write",
+            (false, false) => "write",
+        },
+        apply_started.elapsed(),
+    ));
+    let commit_started = Instant::now();
     if options.dry_run {
-        let n: i64 = tx
-            .query_one(
-                &format!("SELECT count(*) FROM {products} p JOIN pg_temp.ownership_migration m ON p.id = m.product_id WHERE {changed}"),
-                &[],
-            )
-            .step("counting the changes")?
-            .get(0);
-        report.updated = n as u64;
         tx.rollback().step("rolling back the dry run")?;
     } else {
-        if options.backup {
-            let started = Instant::now();
-            let kept = backup::create(
-                &mut tx,
-                &products,
-                &backup::Meta {
-                    products_table: String::new(),
-                    column_added: !had_column,
-                    updated_at: has_updated_at,
-                    policy: options.policy.as_str().into(),
-                },
-                changed,
-            )?;
-            report.phases.push(("backup", started.elapsed()));
-            update_started = Instant::now();
-            report.backup = Some(kept);
+        tx.commit().step("committing")?;
+        report.phases.push(("commit", commit_started.elapsed()));
+    }
+    report.unchanged = report.products - report.updated;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// How the planned documents are written.
+struct Writer<'a> {
+    /// The products table, schema-qualified and quoted.
+    products: &'a str,
+    products_name: &'a str,
+    /// The table has `ownership_details` to compare with (not so in a dry
+    /// run of a first migration).
+    changed_column: bool,
+    /// The table has `updated_at`, touched for written rows.
+    updated_at: bool,
+    /// Count what would change; write nothing.
+    dry_run: bool,
+}
+
+impl Writer<'_> {
+    /// Which rows change: all with a document when the column is new (NULL
+    /// everywhere, and NULL is the no-owner state), else those whose
+    /// document differs, so that a re-run writes nothing.
+    fn changed(&self) -> &'static str {
+        if self.changed_column {
+            "p.ownership_details IS DISTINCT FROM u.details"
+        } else {
+            "u.details IS NOT NULL"
         }
-        if !had_column {
-            tx.batch_execute(&format!(
-                "ALTER TABLE {products} ADD COLUMN ownership_details jsonb"
-            ))
-            .step(format!("adding {products_name}.ownership_details"))?;
+    }
+
+    /// The statement that applies the temporary table `u(id, details)` to
+    /// the products (only rows whose document changes); in a dry run, the
+    /// count of the rows that would change.
+    fn statement(&self) -> String {
+        let products = self.products;
+        let source = "pg_temp.ownership_migration AS u";
+        let changed = self.changed();
+        if self.dry_run {
+            return format!(
+                "SELECT count(*) FROM {products} p JOIN {source} ON p.id = u.id WHERE {changed}"
+            );
         }
-        let touch = if has_updated_at {
+        let touch = if self.updated_at {
             ", updated_at = now()"
         } else {
             ""
         };
-        report.updated = tx
-            .execute(
-                &format!(
-                    "UPDATE {products} p SET ownership_details = m.details{touch} \
-                 FROM pg_temp.ownership_migration m WHERE p.id = m.product_id AND {changed}"
-                ),
-                &[],
-            )
-            .step(format!("writing the documents to {products_name}"))?;
-        tx.commit().step("committing")?;
+        format!(
+            "UPDATE {products} p SET ownership_details = u.details{touch} \
+             FROM {source} WHERE p.id = u.id AND {changed}"
+        )
     }
-    report.phases.push((
-        if options.dry_run {
-            "count changes"
+
+    /// Applies the temporary table's documents with one join (or, in a dry
+    /// run, counts the changes).
+    fn apply_temporary_table(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+    ) -> Result<u64, MigrateError> {
+        // No ANALYZE: without statistics the planner still sizes the
+        // temporary table from its pages and picks a hash join.
+        let statement = self.statement();
+        if self.dry_run {
+            let n: i64 = tx
+                .query_one(&statement, &[])
+                .step("counting the changes")?
+                .get(0);
+            Ok(n as u64)
         } else {
-            "update and commit"
-        },
-        update_started.elapsed(),
-    ));
-    report.unchanged = report.products - report.updated;
-    report.elapsed = start.elapsed();
-    Ok(report)
+            tx.execute(&statement, &[])
+                .step(format!("writing the documents to {}", self.products_name))
+        }
+    }
+}
+
+/// Loads every batch into a temporary table with binary `COPY`.
+fn load_temporary_table(
+    tx: &mut postgres::Transaction<'_>,
+    batches: &std::sync::mpsc::Receiver<Batch>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(), MigrateError> {
+    tx.batch_execute(
+        "CREATE TEMP TABLE ownership_migration (id bigint NOT NULL, details jsonb) ON COMMIT DROP",
+    )
+    .step("creating the temporary table")?;
+    let mut writer = tx
+        .copy_in("COPY pg_temp.ownership_migration FROM STDIN (FORMAT binary)")
+        .step("loading the documents")?;
+    writer.write_all(BINARY_COPY_HEADER)?;
+    let mut rows = Vec::new();
+    for batch in batches {
+        rows.clear();
+        for (id, document) in batch.ids.iter().zip(&batch.documents) {
+            binary_row(&mut rows, *id, document.as_deref());
+        }
+        writer.write_all(&rows)?;
+        progress(batch.planned);
+    }
+    // Only a complete plan is loaded: on any error above, dropping the
+    // writer aborts the COPY.
+    writer.write_all(&(-1i16).to_be_bytes())?;
+    writer.finish().step("loading the documents")?;
+    Ok(())
 }
