@@ -595,6 +595,26 @@ impl Results {
         Ok(Results { report })
     }
 
+    /// Writes what a database command gave: on success the summary, JSON,
+    /// whether the database was changed and the exit status that `render`
+    /// makes of it; on failure, nothing (and no empty report is left).
+    fn report<T>(
+        self,
+        outcome: Result<T, coownership::migrate::MigrateError>,
+        render: impl FnOnce(T) -> (String, serde_json::Value, bool, ExitCode),
+    ) -> Result<ExitCode, Fatal> {
+        match outcome {
+            Ok(value) => {
+                let (summary, json, committed, code) = render(value);
+                self.finish(&summary, json, committed, code)
+            }
+            Err(e) => {
+                self.discard();
+                Err(e.into())
+            }
+        }
+    }
+
     /// The command failed: remove a report file that this run created.
     fn discard(self) {
         if let Some((path, file, false)) = self.report {
@@ -688,18 +708,15 @@ fn run_migrate(
         }
     });
     bar.finish_and_clear();
-    match result {
-        Ok(summary) => results.finish(
-            &summary.summary(),
+    results.report(result, |summary| {
+        let committed = !options.dry_run;
+        (
+            summary.summary(),
             summary.to_json(),
-            !options.dry_run,
+            committed,
             ExitCode::SUCCESS,
-        ),
-        Err(e) => {
-            results.discard();
-            Err(e.into())
-        }
-    }
+        )
+    })
 }
 
 fn run_verify(
@@ -707,20 +724,15 @@ fn run_verify(
     options: &MigrateOptions,
     results: Results,
 ) -> Result<ExitCode, Fatal> {
-    match coownership::migrate::verify(config, options) {
-        Ok(summary) => {
-            let code = if summary.is_ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            };
-            results.finish(&summary.summary(), summary.to_json(), false, code)
-        }
-        Err(e) => {
-            results.discard();
-            Err(e.into())
-        }
-    }
+    results.report(coownership::migrate::verify(config, options), |summary| {
+        let code = if summary.is_ok() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+        let committed = false;
+        (summary.summary(), summary.to_json(), committed, code)
+    })
 }
 
 fn run_constrain(
@@ -728,25 +740,18 @@ fn run_constrain(
     options: &ConstrainOptions,
     results: Results,
 ) -> Result<ExitCode, Fatal> {
-    match coownership::migrate::constrain(config, options) {
-        Ok(summary) => {
-            let code = if summary.violators.count > 0 {
-                ExitCode::from(1)
-            } else {
+    results.report(
+        coownership::migrate::constrain(config, options),
+        |summary| {
+            let code = if summary.violators.count == 0 {
                 ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
             };
-            results.finish(
-                &summary.summary(),
-                summary.to_json(),
-                summary.constrained,
-                code,
-            )
-        }
-        Err(e) => {
-            results.discard();
-            Err(e.into())
-        }
-    }
+            let committed = summary.constrained;
+            (summary.summary(), summary.to_json(), committed, code)
+        },
+    )
 }
 
 fn run_rollback(
@@ -754,21 +759,15 @@ fn run_rollback(
     options: &RollbackOptions,
     results: Results,
 ) -> Result<ExitCode, Fatal> {
-    match coownership::migrate::rollback(config, options) {
-        Ok(summary) => {
-            let code = if summary.refused {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            };
-            let committed = !summary.refused && !summary.dry_run;
-            results.finish(&summary.summary(), summary.to_json(), committed, code)
-        }
-        Err(e) => {
-            results.discard();
-            Err(e.into())
-        }
-    }
+    results.report(coownership::migrate::rollback(config, options), |summary| {
+        let code = if !summary.refused {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+        let committed = !summary.refused && !summary.dry_run;
+        (summary.summary(), summary.to_json(), committed, code)
+    })
 }
 
 fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fatal> {
