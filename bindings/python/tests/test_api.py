@@ -164,3 +164,15 @@ def test_dict_with_floats_and_text_agree(cuts):
     o = Ownership.parse(doc)
     parts = coownership.apportion(Decimal("12345.67"), o)
     assert sum(a for _, a in parts) == Decimal("12345.67")
+
+
+def test_the_readmes_python_examples_run():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Python") : readme.index("## Command line")]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
