@@ -499,3 +499,73 @@ fn a_dry_run_says_the_column_would_be_added() {
     assert!(stdout.contains("wait for locks"), "{stdout}");
     assert!(!common::has_details_column(&mut db));
 }
+
+/// A killed tool's statement is cancelled at once on PostgreSQL 14+
+/// (`client_connection_check_interval`), instead of running on, holding the
+/// locks, until it next writes to the dead socket.
+#[test]
+fn a_killed_tool_stops_its_statement_at_once() {
+    let Some(mut db) = common::database("op_killed") else {
+        return;
+    };
+    hand_made(&mut db);
+    // Every written row takes 0.2 s: the UPDATE would run for 24 s.
+    db.batch_execute(
+        "INSERT INTO client_products (id, product_name) SELECT i, 'p' || i FROM generate_series(7, 120) i;
+         INSERT INTO product_owner_products (product_id, product_owner_id) SELECT i, i FROM generate_series(7, 120) i;
+         CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END $$;
+         CREATE TRIGGER slow_products BEFORE UPDATE ON client_products FOR EACH ROW EXECUTE FUNCTION slow();",
+    )
+    .unwrap();
+    let major = common::server_major(&mut db);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_coownership"))
+        .args([
+            "migrate",
+            "--quiet",
+            "--no-backup",
+            "--database-url",
+            &url("op_killed"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let writing = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'coownership' \
+                   AND state = 'active' AND query LIKE 'UPDATE%'";
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while db.query_one(writing, &[]).unwrap().get::<_, i64>(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "never saw the UPDATE");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = std::time::Instant::now();
+    let sessions = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'coownership'";
+    while db.query_one(sessions, &[]).unwrap().get::<_, i64>(0) > 0 {
+        assert!(
+            killed.elapsed() < Duration::from_secs(90),
+            "the session never ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ended = killed.elapsed();
+    eprintln!("PostgreSQL {major}: the killed tool's session ended {ended:?} after the kill");
+    if major >= 14 {
+        assert!(
+            ended < Duration::from_secs(10),
+            "PostgreSQL {major}: {ended:?}"
+        );
+    } else {
+        // PostgreSQL 13 has no client_connection_check_interval: the
+        // statement runs to its end (about 24 s here), then the
+        // session notices. Nothing is written either way.
+        assert!(
+            ended >= Duration::from_secs(10),
+            "PostgreSQL 13 ended early: {ended:?}"
+        );
+    }
+    assert!(!common::has_details_column(&mut db), "nothing was written");
+}
