@@ -72,12 +72,7 @@ fn after_the_default_migration_the_strict_constraint_takes() {
         return;
     };
     hand_made(&mut db);
-    migrate(
-        &cfg("life_default"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("life_default");
     // No owner on record: NULL, which the typed API reads as None.
     let none: Option<Ownership> = db
         .query_one(
@@ -242,12 +237,7 @@ fn constrain_replaces_earlier_versions_and_with_replace_legacy_the_seeds_constra
         return;
     };
     hand_made(&mut db);
-    migrate(
-        &cfg("life_replace"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("life_replace");
     // An install from before the functions had a version, the constraint
     // the README once said to add by hand, and the seed's own constraint.
     db.batch_execute(

@@ -114,12 +114,7 @@ fn rerunning_changes_nothing_and_dry_run_writes_nothing() {
     let has_column = common::has_details_column(&mut db);
     assert!(!has_column, "a dry run must not even add the column");
 
-    migrate(
-        &cfg("migrate_rerun"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("migrate_rerun");
     let first = documents(&mut db);
     db.batch_execute("UPDATE client_products SET updated_at = '2000-01-01'")
         .unwrap();
@@ -170,12 +165,7 @@ fn verify_catches_tampering_missing_and_extra_owners() {
         return;
     };
     hand_made(&mut db);
-    migrate(
-        &cfg("migrate_verify"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("migrate_verify");
     let out = cli(&["verify", "--database-url", &url("migrate_verify")]);
     assert_eq!(
         out.status.code(),

@@ -448,12 +448,7 @@ fn verify_with_the_strict_rules_catches_what_reconciles_only_by_value() {
         return;
     };
     hand_made(&mut db);
-    migrate(
-        &cfg("op_verify_strict"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("op_verify_strict");
     db.batch_execute(
         r#"UPDATE client_products SET ownership_details = '{"association_type": "individual", "020": 100.00}' WHERE id = 2;
            UPDATE client_products SET ownership_details = ownership_details || '{"joint_owners": [30, 31]}' WHERE id = 3;"#,

@@ -80,9 +80,7 @@ fn ownership_round_trips_and_refuses_invalid_rows() {
         .unwrap()
         .try_get::<_, Ownership>(0)
         .unwrap_err();
-    let source = std::error::Error::source(&err)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
+    let source = common::error_source(&err);
     assert!(source.contains("total_not_100"), "{err}: {source}");
     // The same row is still readable as a Document.
     let doc: Document = db

@@ -346,9 +346,7 @@ fn tokio_postgres_works_with_the_same_types() {
             .unwrap()
             .try_get::<_, Ownership>(0)
             .unwrap_err();
-        let source = std::error::Error::source(&err)
-            .map(|s| s.to_string())
-            .unwrap_or_default();
+        let source = common::error_source(&err);
         assert!(source.contains("individual_owner_count"), "{source}");
     });
 }

@@ -120,3 +120,21 @@ pub fn has_details_column(db: &mut postgres::Client) -> bool {
     .unwrap()
     .get(0)
 }
+
+/// Migrates database `db` with the default options (balanced policy,
+/// backup kept), as most tests do.
+#[cfg(feature = "cli")]
+pub fn migrate_default(db: &str) -> coownership::migrate::MigrationReport {
+    coownership::migrate::migrate(
+        &cfg(db),
+        &coownership::migrate::MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_or_else(|e| panic!("migrating {db}: {e}"))
+}
+
+/// What a `postgres` decode error says underneath ("error deserializing
+/// column 0" on top).
+pub fn error_source(err: &dyn std::error::Error) -> String {
+    err.source().map(|s| s.to_string()).unwrap_or_default()
+}
