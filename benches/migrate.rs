@@ -10,6 +10,12 @@
 //!   ownership_details = <constant>` over the same rows after `ADD COLUMN`,
 //!   the constant as long as the average migrated document, so both write
 //!   the same amount;
+//! - the least that any client-side migration has to do on top of the
+//!   floor, on another fresh copy: load the very documents ours wrote into
+//!   a table (`COPY`, which parses them), then apply them with one
+//!   `UPDATE … FROM` that joins on the id and touches `updated_at`, as
+//!   `migrate` must (with `migrate`'s `work_mem`, so the join stays in
+//!   memory);
 //! - a run over an existing column whose every document changes, with
 //!   `--no-backup` and with the backup, against the same bare `UPDATE` over
 //!   that column;
@@ -18,6 +24,7 @@
 //!
 //! `cargo bench --bench migrate --features cli` (sizes: `COOWNERSHIP_BENCH_SIZES=100000,1000000`).
 
+use std::io::{Read, Write};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -105,6 +112,10 @@ fn main() {
         "| products | seed Phase 3 block | ours (backup) | ours (--no-backup) | bare UPDATE | seed / ours | ours / bare | ours --no-backup / bare | CLI peak RSS |".to_owned(),
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_owned(),
     ];
+    let mut least_rows = vec![
+        "| products | bare UPDATE | load the documents | UPDATE … FROM them | ours (--no-backup) | UPDATE … FROM / bare | (load + UPDATE … FROM) / bare | ours --no-backup / (load + UPDATE … FROM) |".to_owned(),
+        "| --- | --- | --- | --- | --- | --- | --- | --- |".to_owned(),
+    ];
     let mut again = vec![
         "| products | ours (--no-backup) | ours (backup) | bare UPDATE | ours --no-backup / bare | ours (backup) / bare |".to_owned(),
         "| --- | --- | --- | --- | --- | --- |".to_owned(),
@@ -122,6 +133,7 @@ fn main() {
             "bench_again_nb",
             "bench_again",
             "bench_again_bare",
+            "bench_least",
         ];
         let mut dbs: Vec<Client> = names
             .iter()
@@ -133,7 +145,7 @@ fn main() {
             .collect();
         // The "again" copies hold a document in every row already, which
         // the migration replaces: the streaming path.
-        for db in &mut dbs[4..] {
+        for db in &mut dbs[4..7] {
             db.batch_execute(
                 r#"ALTER TABLE client_products ADD COLUMN ownership_details jsonb;
                    UPDATE client_products SET ownership_details = '{"before": true}';"#,
@@ -171,6 +183,37 @@ fn main() {
             .unwrap();
         let bare_time = bare(&mut dbs[3], &constant);
 
+        // The least: the documents ours wrote, loaded and applied.
+        let mut written = Vec::new();
+        dbs[1]
+            .copy_out("COPY (SELECT id, ownership_details FROM client_products) TO STDOUT")
+            .unwrap()
+            .read_to_end(&mut written)
+            .unwrap();
+        let least = &mut dbs[7];
+        least
+            .batch_execute(
+                "ALTER TABLE client_products ADD COLUMN ownership_details jsonb;
+                 CREATE UNLOGGED TABLE written (id bigint, details jsonb);
+                 SET work_mem = '256MB'",
+            )
+            .unwrap();
+        let load_time = timed(|| {
+            let mut w = least.copy_in("COPY written FROM STDIN").unwrap();
+            w.write_all(&written).unwrap();
+            w.finish().unwrap();
+        });
+        let join_time = timed(|| {
+            least
+                .execute(
+                    "UPDATE client_products p SET ownership_details = w.details, updated_at = now() \
+                     FROM written w WHERE p.id = w.id AND w.details IS NOT NULL",
+                    &[],
+                )
+                .unwrap();
+        });
+        least.batch_execute("DROP TABLE written").unwrap();
+
         let (again_nb, _) = ours(
             &server.connection_string("bench_again_nb"),
             &["--no-backup"],
@@ -180,7 +223,7 @@ fn main() {
 
         let (seed_rows, seed_sum) = checksum(&mut dbs[0]);
         assert_eq!(seed_rows, n as i64);
-        for i in [1, 2, 4, 5] {
+        for i in [1, 2, 4, 5, 7] {
             assert_eq!(
                 checksum(&mut dbs[i]),
                 (seed_rows, seed_sum.clone()),
@@ -200,6 +243,16 @@ fn main() {
             s(ours_nb_time) / s(bare_time),
             rss_kb as f64 / 1024.0
         ));
+        least_rows.push(format!(
+            "| {n} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | **{:.2}×** | **{:.2}×** | **{:.2}×** |",
+            s(bare_time),
+            s(load_time),
+            s(join_time),
+            s(ours_nb_time),
+            s(join_time) / s(bare_time),
+            (s(load_time) + s(join_time)) / s(bare_time),
+            s(ours_nb_time) / (s(load_time) + s(join_time)),
+        ));
         again.push(format!(
             "| {n} | {:.2} s | {:.2} s | {:.2} s | **{:.2}×** | **{:.2}×** |",
             s(again_nb),
@@ -218,6 +271,10 @@ fn main() {
     }
     println!("A first run (the column is added):\n");
     for line in first {
+        println!("{line}");
+    }
+    println!("\nThe least a client-side migration must do, on a first run:\n");
+    for line in least_rows {
         println!("{line}");
     }
     println!("\nOver an existing column, every document replaced:\n");

@@ -59,6 +59,41 @@ fn database_errors_say_the_step_and_what_postgresql_said() {
     db.batch_execute("ALTER DATABASE op_errors RESET statement_timeout")
         .unwrap();
     assert!(!common::has_details_column(&mut db));
+    // An error the server raises half-way through a stream it sends (a
+    // links view that fails on one row): the step and the SQLSTATE, not an
+    // I/O error; migrate and verify alike.
+    db.batch_execute(
+        "CREATE VIEW failing_links AS SELECT product_id,
+             CASE WHEN product_id = 3 THEN product_owner_id / 0 ELSE product_owner_id END AS product_owner_id,
+             created_at FROM product_owner_products",
+    )
+    .unwrap();
+    fails(
+        &[
+            "migrate",
+            "--database-url",
+            &url,
+            "--links-table",
+            "failing_links",
+        ],
+        "database error while reading client_products and failing_links: 22012 division by zero",
+    );
+    assert!(!common::has_details_column(&mut db));
+    common::migrate_default("op_errors");
+    fails(
+        &[
+            "verify",
+            "--database-url",
+            &url,
+            "--links-table",
+            "failing_links",
+        ],
+        "database error while reading client_products and failing_links: 22012 division by zero",
+    );
+    db.batch_execute(
+        "ALTER TABLE client_products DROP COLUMN ownership_details; DROP VIEW failing_links",
+    )
+    .unwrap();
     // The library says the same.
     let e = migrate(
         &cfg("op_errors"),

@@ -42,6 +42,37 @@ pub(super) fn parse_id(field: Option<&str>) -> Result<i64, MigrateError> {
         .ok_or_else(|| MigrateError::UnexpectedRow(format!("product id {field:?}")))
 }
 
+/// One integer field of a COPY text line: `Some(None)` for `\N` (NULL),
+/// `None` when it is not an integer.
+pub(super) fn parse_nullable_i64(field: &[u8]) -> Option<Option<i64>> {
+    if field == b"\\N" {
+        return Some(None);
+    }
+    std::str::from_utf8(field).ok()?.parse().ok().map(Some)
+}
+
+/// Every product id of a `COPY (SELECT id …) TO STDOUT` in text form.
+pub(super) fn read_ids(mut reader: impl std::io::BufRead) -> Result<Vec<i64>, MigrateError> {
+    let mut ids = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            return Ok(ids);
+        }
+        let field = line.strip_suffix(b"\n").unwrap_or(&line);
+        match parse_nullable_i64(field) {
+            Some(Some(id)) => ids.push(id),
+            _ => {
+                return Err(MigrateError::UnexpectedRow(format!(
+                    "product id {:?}",
+                    String::from_utf8_lossy(field)
+                )))
+            }
+        }
+    }
+}
+
 /// The binary COPY signature, flags and header extension length.
 pub(super) const BINARY_COPY_HEADER: &[u8] = b"PGCOPY\n\xff\r\n\0\0\0\0\0\0\0\0\0";
 
@@ -92,6 +123,18 @@ mod tests {
             ]
             .concat()
         );
+    }
+
+    #[test]
+    fn ids_are_read_and_anything_else_refused() {
+        assert_eq!(
+            read_ids(&b"3\n-1\n9223372036854775807\n"[..]).unwrap(),
+            [3, -1, i64::MAX]
+        );
+        assert_eq!(read_ids(&b""[..]).unwrap(), Vec::<i64>::new());
+        for bad in [&b"\\N\n"[..], b"1x\n", b"1\t2\n", b"\n"] {
+            assert!(matches!(read_ids(bad), Err(MigrateError::UnexpectedRow(_))));
+        }
     }
 
     #[test]

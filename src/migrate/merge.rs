@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use super::copy::{copy_fields, parse_id};
+use super::copy::{copy_fields, parse_id, parse_nullable_i64};
 use super::report::Sampled;
 use super::MigrateError;
 
@@ -14,30 +14,45 @@ pub(super) type LinkRow = (Option<i64>, Option<i64>);
 /// one `(product_id, product_owner_id)` at a time.
 pub(super) struct Links<R> {
     reader: R,
-    line: String,
+    line: Vec<u8>,
     peeked: Option<LinkRow>,
     /// The stream ended; a COPY reader must not be read past its end.
     done: bool,
 }
 
 impl<R: BufRead> Links<R> {
+    pub(super) fn new(reader: R) -> Self {
+        Links {
+            reader,
+            line: Vec::new(),
+            peeked: None,
+            done: false,
+        }
+    }
+
     fn peek(&mut self) -> Result<Option<LinkRow>, MigrateError> {
         if self.peeked.is_none() && !self.done {
             self.line.clear();
-            if self.reader.read_line(&mut self.line)? == 0 {
+            if self.reader.read_until(b'\n', &mut self.line)? == 0 {
                 self.done = true;
                 return Ok(None);
             }
-            let fields = copy_fields(self.line.trim_end_matches('\n'));
-            let field = |i: usize| -> Result<Option<i64>, MigrateError> {
-                match fields.get(i).cloned().flatten() {
-                    None => Ok(None),
-                    Some(f) => f.parse().map(Some).map_err(|_| {
-                        MigrateError::UnexpectedRow(format!("link row {:?}", self.line))
-                    }),
+            // Two integer columns: no escapes to undo, so no allocation.
+            let line = self.line.strip_suffix(b"\n").unwrap_or(&self.line);
+            let mut fields = line.split(|&b| b == b'\t');
+            let row = match (fields.next(), fields.next(), fields.next()) {
+                (Some(product), Some(owner), None) => {
+                    parse_nullable_i64(product).zip(parse_nullable_i64(owner))
                 }
+                _ => None,
             };
-            self.peeked = Some((field(0)?, field(1)?));
+            let Some(row) = row else {
+                return Err(MigrateError::UnexpectedRow(format!(
+                    "link row {:?}",
+                    String::from_utf8_lossy(&self.line)
+                )));
+            };
+            self.peeked = Some(row);
         }
         Ok(self.peeked)
     }
@@ -70,41 +85,43 @@ pub(super) fn link_query(links: &str) -> String {
     )
 }
 
-impl<R: BufRead> Links<R> {
-    pub(super) fn new(reader: R) -> Self {
-        Links {
-            reader,
-            line: String::new(),
-            peeked: None,
-            done: false,
+/// Products as COPY text lines ordered by id, the id first: each product's
+/// id and every field of its line.
+pub(super) fn copy_products(
+    mut reader: impl BufRead,
+) -> impl Iterator<Item = Result<(i64, Vec<Option<String>>), MigrateError>> {
+    let mut line = String::new();
+    std::iter::from_fn(move || {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Err(e) => Some(Err(e.into())),
+            Ok(0) => None,
+            Ok(_) => {
+                let fields = copy_fields(line.trim_end_matches('\n'));
+                Some(parse_id(fields.first().and_then(|f| f.as_deref())).map(|id| (id, fields)))
+            }
         }
-    }
+    })
 }
 
-/// Walks the products (COPY lines ordered by id, the id first) and the links
-/// (ordered by product) together, like a merge join: `product` gets each
-/// product's fields and its owners in order, `orphan` each group of links
-/// whose product does not exist (`None`: a NULL `product_id`). An id that
-/// the products stream repeats (a table without a unique key) is returned,
-/// every one, instead of being planned.
-pub(super) fn merge_products_and_links(
-    mut products: impl BufRead,
+/// Walks the products (ascending ids, each with whatever `P` the caller
+/// read with it) and the links (ordered by product) together, like a merge
+/// join: `product` gets each product's id, its `P` and its owners in order,
+/// `orphan` each group of links whose product does not exist (`None`: a
+/// NULL `product_id`). An id that the products stream repeats (a table
+/// without a unique key) is returned, every one, instead of being planned.
+pub(super) fn merge_products_and_links<P>(
+    products: impl Iterator<Item = Result<(i64, P), MigrateError>>,
     links: &mut Links<impl BufRead>,
-    mut product: impl FnMut(i64, &[Option<String>], &[Option<i64>]) -> Result<(), MigrateError>,
+    mut product: impl FnMut(i64, P, &[Option<i64>]) -> Result<(), MigrateError>,
     mut orphan: impl FnMut(Option<i64>, usize),
 ) -> Result<Sampled<i64>, MigrateError> {
-    let mut line = String::new();
     let mut owners: Vec<Option<i64>> = Vec::new();
     let mut previous: Option<i64> = None;
     let mut repeated = Sampled::default();
     let mut last_repeated: Option<i64> = None;
-    loop {
-        line.clear();
-        if products.read_line(&mut line)? == 0 {
-            break;
-        }
-        let fields = copy_fields(line.trim_end_matches('\n'));
-        let id = parse_id(fields.first().and_then(|f| f.as_deref()))?;
+    for row in products {
+        let (id, fields) = row?;
         if previous == Some(id) {
             // Counted once per id, however many times it repeats.
             if last_repeated != Some(id) {
@@ -128,11 +145,64 @@ pub(super) fn merge_products_and_links(
                 links.take_group(&mut owners)?;
             }
         }
-        product(id, &fields, &owners)?;
+        product(id, fields, &owners)?;
     }
     // Whatever links are left point past the last product (or at NULL).
     while let Some(group) = links.take_group(&mut owners)? {
         orphan(group, owners.len());
     }
     Ok(repeated)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links(text: &str) -> Links<&[u8]> {
+        Links::new(text.as_bytes())
+    }
+
+    #[test]
+    fn link_rows_parse_nulls_and_refuse_anything_else() {
+        let mut l = links("1\t2\n\\N\t3\n4\t\\N\n");
+        let mut owners = Vec::new();
+        assert_eq!(l.take_group(&mut owners).unwrap(), Some(Some(1)));
+        assert_eq!(owners, [Some(2)]);
+        assert_eq!(l.take_group(&mut owners).unwrap(), Some(None));
+        assert_eq!(l.take_group(&mut owners).unwrap(), Some(Some(4)));
+        assert_eq!(owners, [None]);
+        assert_eq!(l.take_group(&mut owners).unwrap(), None);
+        for bad in ["1\n", "1\t2\t3\n", "x\t2\n", "1\t2.0\n", "1\t\n"] {
+            assert!(
+                matches!(links(bad).peek(), Err(MigrateError::UnexpectedRow(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_merge_finds_orphans_and_repeated_ids() {
+        let products = [1, 3, 3, 3, 5].map(|id| Ok((id, ())));
+        let mut l = links("0\t9\n1\t7\n1\t8\n2\t6\n5\t4\n6\t1\n\\N\t2\n");
+        let (mut seen, mut orphans) = (Vec::new(), Vec::new());
+        let repeated = merge_products_and_links(
+            products.into_iter(),
+            &mut l,
+            |id, (), owners| {
+                seen.push((id, owners.to_vec()));
+                Ok(())
+            },
+            |p, rows| orphans.push((p, rows)),
+        )
+        .unwrap();
+        assert_eq!(
+            seen,
+            [(1, vec![Some(7), Some(8)]), (3, vec![]), (5, vec![Some(4)])]
+        );
+        assert_eq!(
+            orphans,
+            [(Some(0), 1), (Some(2), 1), (Some(6), 1), (None, 1)]
+        );
+        assert_eq!((repeated.count, repeated.samples), (1, vec![3]));
+    }
 }

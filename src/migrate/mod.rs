@@ -7,13 +7,14 @@
 //! 1. lock out writers: `SHARE ROW EXCLUSIVE` on the products table (reads go
 //!    on, every `INSERT`/`UPDATE`/`DELETE` waits) and `SHARE` on the links;
 //! 2. on two more, read-only connections opened after those locks (so they
-//!    see exactly what will be updated), `COPY` out the product ids in order
-//!    and the links in `(product_id, created_at, product_owner_id)` order;
+//!    see exactly what will be updated), `COPY` out the links in
+//!    `(product_id, created_at, product_owner_id)` order and the product ids
+//!    as they lie (a sequential scan; sorted in memory, 8 bytes a product);
 //!    merge them in Rust (orphan links fall out of the merge) and plan each
 //!    product ([`plan::plan_product`]);
 //! 3. meanwhile, stream the planned documents through a bounded channel into
 //!    a binary `COPY` to a temporary table on the writing connection, so
-//!    memory stays bounded whatever the table size;
+//!    that apart from the ids nothing grows with the table;
 //! 4. add the `jsonb` column if it is missing, and apply the documents with
 //!    one `UPDATE … FROM`, touching only rows whose document changes (so a
 //!    re-run writes nothing);
@@ -202,9 +203,10 @@ pub enum MigrateError {
         /// The first few: `(product_id, owner count, share the seed would write)`.
         first: Vec<(i64, usize, Decimal)>,
     },
-    /// The spool file could not be written or read.
-    #[error("temporary file: {0}")]
-    Io(#[from] std::io::Error),
+    /// Reading or writing failed outside the database (a database error
+    /// met while streaming is a [`MigrateError::Database`]).
+    #[error("input/output error: {0}")]
+    Io(#[source] std::io::Error),
     /// A row from the database was not in the expected shape.
     #[error("unexpected row from the database: {0}")]
     UnexpectedRow(String),
@@ -218,12 +220,52 @@ fn describe_holders(holders: &[String]) -> String {
     }
 }
 
+impl MigrateError {
+    /// Names `step` in a database error that the plain conversion from
+    /// [`postgres::Error`] left unnamed.
+    pub(crate) fn in_step(self, step: &str) -> Self {
+        match self {
+            MigrateError::Database {
+                step: unnamed,
+                source,
+            } if unnamed == UNNAMED_STEP => MigrateError::Database {
+                step: step.into(),
+                source,
+            },
+            other => other,
+        }
+    }
+}
+
+const UNNAMED_STEP: &str = "talking to the database";
+
 impl From<postgres::Error> for MigrateError {
     fn from(source: postgres::Error) -> Self {
         MigrateError::Database {
-            step: "talking to the database".into(),
+            step: UNNAMED_STEP.into(),
             source,
         }
+    }
+}
+
+/// The COPY streams report a database error as an I/O error wrapping it:
+/// unwrapped here, so that it is explained like any other.
+impl From<std::io::Error> for MigrateError {
+    fn from(e: std::io::Error) -> Self {
+        if e.get_ref()
+            .is_some_and(|inner| inner.is::<postgres::Error>())
+        {
+            let kind = e.kind();
+            return match e
+                .into_inner()
+                .map(|inner| inner.downcast::<postgres::Error>())
+            {
+                Some(Ok(source)) => MigrateError::from(*source),
+                Some(Err(inner)) => MigrateError::Io(std::io::Error::new(kind, inner)),
+                None => MigrateError::Io(kind.into()),
+            };
+        }
+        MigrateError::Io(e)
     }
 }
 

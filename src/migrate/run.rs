@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rust_decimal::Decimal;
 
-use super::copy::{binary_row, BINARY_COPY_HEADER};
+use super::copy::{binary_row, read_ids, BINARY_COPY_HEADER};
 use super::db::{
     begin, check_columns, connect, has_column, lock_tables, qualify, quote_table, read_connection,
     require_table, Step,
@@ -52,21 +52,25 @@ fn plan_all(
 ) -> Result<MigrationReport, MigrateError> {
     let mut product_client = read_connection(config, options)?;
     let mut link_client = read_connection(config, options)?;
-    let product_query = format!("COPY (SELECT id FROM {products} ORDER BY id) TO STDOUT");
     let reading_products = format!("reading {products_name}");
     let reading_links = format!("reading {links_name}");
-    let product_ids = BufReader::with_capacity(
-        1 << 20,
-        product_client
-            .copy_out(&product_query)
-            .step(reading_products.as_str())?,
-    );
+    // The links first, so that the server sorts them while the ids arrive.
     let mut links = Links::new(BufReader::with_capacity(
         1 << 20,
         link_client
             .copy_out(&link_query(links))
             .step(reading_links.as_str())?,
     ));
+    // The ids unordered and sorted here: a sequential scan instead of an
+    // index scan, a quarter of the server's time, for 8 bytes per product.
+    let mut product_ids = read_ids(BufReader::with_capacity(
+        1 << 20,
+        product_client
+            .copy_out(&format!("COPY (SELECT id FROM {products}) TO STDOUT"))
+            .step(reading_products.as_str())?,
+    ))
+    .map_err(|e| e.in_step(&reading_products))?;
+    product_ids.sort_unstable();
     let mut report = MigrationReport::default();
     let mut seed_failures: Sampled<(i64, usize, Decimal)> = Sampled::default();
     let mut unplannable: Sampled<(i64, String)> = Sampled::default();
@@ -77,9 +81,9 @@ fn plan_all(
     };
     let (mut orphan_links, mut orphan_rows) = (Sampled::default(), 0u64);
     let repeated = merge_products_and_links(
-        product_ids,
+        product_ids.iter().map(|&id| Ok((id, ()))),
         &mut links,
-        |id, _, owners| {
+        |id, (), owners| {
             report.products += 1;
             report.link_rows += owners.len() as u64;
             match plan::plan_product(owners, options.policy) {
@@ -115,15 +119,7 @@ fn plan_all(
             orphan_rows += rows as u64;
         },
     )
-    .map_err(|e| match e {
-        MigrateError::Database { step, source } if step == "talking to the database" => {
-            MigrateError::Database {
-                step: format!("reading {products_name} and {links_name}"),
-                source,
-            }
-        }
-        other => other,
-    })?;
+    .map_err(|e| e.in_step(&format!("reading {products_name} and {links_name}")))?;
     report.orphan_links = orphan_links;
     report.orphan_link_rows = orphan_rows;
     report.link_rows += orphan_rows;

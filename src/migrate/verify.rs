@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::db::{
     check_columns, has_column, qualify, quote_table, read_connection, require_table, Step,
 };
-use super::merge::{link_query, merge_products_and_links, Links};
+use super::merge::{copy_products, link_query, merge_products_and_links, Links};
 use super::report::VerifyReport;
 use super::{plan, MigrateError, MigrateOptions};
 use crate::wire::number::exact_i64;
@@ -73,7 +73,7 @@ pub fn verify(
                 .step(format!("reading {links_name}"))?,
         ));
         let repeated = merge_products_and_links(
-            documents,
+            copy_products(documents),
             &mut links,
             |id, fields, owners| {
                 report.products += 1;
@@ -84,7 +84,8 @@ pub fn verify(
                 Ok(())
             },
             |_, rows| orphan_rows += rows as u64,
-        )?;
+        )
+        .map_err(|e| e.in_step(&format!("reading {products_name} and {links_name}")))?;
         if repeated.count > 0 {
             return Err(MigrateError::DuplicateProducts {
                 table: products_name.clone(),
