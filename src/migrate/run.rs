@@ -38,9 +38,9 @@ impl Batch {
 /// enough that the few batches in flight keep memory bounded (a few MB).
 const BATCH_ROWS: usize = 5_000;
 
-/// Reads the products and the links (two sorted streams on two connections,
-/// merged here, so orphans fall out for free) and plans every product,
-/// sending the documents down `tx` as binary COPY rows. Returns the
+/// Reads the product ids (sorted here) and the links (sorted by the server)
+/// on two connections, merges them, so orphans fall out for free, and plans
+/// every product, sending the documents down `tx` in batches. Returns the
 /// statistics once the input is exhausted, or every product that cannot be
 /// planned, or every repeated product id.
 fn plan_all(
