@@ -195,19 +195,13 @@ fn the_seed_policy_keeps_the_seeds_document_which_only_the_seed_rules_take() {
     );
 
     // The seed's rules take it.
-    let out = cli(&[
+    common::succeeds(&[
         "constrain",
         "--database-url",
         &url("life_seed"),
         "--rules",
         "seed",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
     let again = constrain(&cfg("life_seed"), &seed_rules()).unwrap();
     assert!(again.constrained);
@@ -309,18 +303,12 @@ fn constrain_replaces_earlier_versions_and_with_replace_legacy_the_seeds_constra
     assert_eq!(codes, ["individual_owner_count"]);
 
     // With it, the table ends with exactly one rule: ours.
-    let out = cli(&[
+    common::succeeds(&[
         "constrain",
         "--database-url",
         &url("life_replace"),
         "--replace-legacy",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
 }
 
@@ -515,7 +503,7 @@ fn rollback_refuses_when_documents_changed_since_unless_forced() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(checksum(&mut db, "client_products").unwrap(), after_writes);
 
-    let out = cli(&[
+    common::succeeds(&[
         "rollback",
         "--database-url",
         &url,
@@ -523,12 +511,6 @@ fn rollback_refuses_when_documents_changed_since_unless_forced() {
         &backup,
         "--force",
     ]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert_eq!(checksum(&mut db, "client_products").unwrap(), before);
     // The backup is gone: a second rollback is an error, not a no-op.
     let e = rollback(&cfg("life_rb_changed"), &RollbackOptions::new(&backup)).unwrap_err();

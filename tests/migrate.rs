@@ -166,13 +166,7 @@ fn verify_catches_tampering_missing_and_extra_owners() {
     };
     hand_made(&mut db);
     common::migrate_default("migrate_verify");
-    let out = cli(&["verify", "--database-url", &url("migrate_verify")]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    common::succeeds(&["verify", "--database-url", &url("migrate_verify")]);
 
     db.batch_execute(
         r#"UPDATE client_products SET ownership_details = '{"association_type": "tenants_in_common", "30": 60.00, "31": 40.00}' WHERE id = 3;
@@ -263,13 +257,7 @@ fn seed_policy_failure_writes_nothing_and_names_the_products() {
     let has_column = common::has_details_column(&mut db);
     assert!(!has_column, "nothing is written, not even the column");
     // Balanced works for the same data.
-    let out = cli(&["migrate", "--database-url", &url("migrate_seed_breaks")]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::succeeds(&["migrate", "--database-url", &url("migrate_seed_breaks")]);
 }
 
 #[test]
@@ -482,14 +470,8 @@ fn demo_runs_end_to_end() {
         return;
     }
     for (policy, rules) in [("balanced", "strict"), ("seed", "seed")] {
-        let out = cli(&["demo", "--products", "5000", "--quiet", "--policy", policy]);
+        let out = common::succeeds(&["demo", "--products", "5000", "--quiet", "--policy", policy]);
         let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
         for step in [
             "migrated 5000 products",
             "duplicate link rows",

@@ -100,6 +100,21 @@ pub fn hand_made(db: &mut postgres::Client) {
     .unwrap();
 }
 
+/// Runs the CLI and checks that it exits 0; returns what it printed.
+#[track_caller]
+#[cfg(feature = "cli")]
+pub fn succeeds(args: &[&str]) -> std::process::Output {
+    let out = cli(args);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// Runs the CLI and checks that it exits 2 with `message` on standard error.
 #[track_caller]
 #[cfg(feature = "cli")]
