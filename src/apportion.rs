@@ -41,6 +41,40 @@ pub enum AmountError {
     /// A number that no 96-bit decimal with at most 28 decimal places holds exactly.
     #[error("amount {0:?} cannot be held exactly (at most 28 decimal places and 96 bits)")]
     OutOfRange(String),
+    /// `NaN` or an infinity (as PostgreSQL's `numeric` and Python's
+    /// `Decimal` spell them: `NaN`, `Infinity`, `inf`, with any case and
+    /// sign): no amount to apportion.
+    #[error("amount {0:?} is not a finite number")]
+    NotFinite(String),
+}
+
+impl AmountError {
+    /// A stable snake_case name for the error, the same the SQL
+    /// `ownership_apportion` starts its message with where it has one:
+    /// `amount_not_a_number`, `amount_out_of_range` or `amount_not_finite`.
+    ///
+    /// ```
+    /// use coownership::apportion::parse_amount;
+    ///
+    /// assert_eq!(parse_amount("NaN").unwrap_err().code(), "amount_not_finite");
+    /// assert_eq!(parse_amount("-Infinity").unwrap_err().code(), "amount_not_finite");
+    /// assert_eq!(parse_amount("1,000").unwrap_err().code(), "amount_not_a_number");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            AmountError::NotANumber(_) => "amount_not_a_number",
+            AmountError::OutOfRange(_) => "amount_out_of_range",
+            AmountError::NotFinite(_) => "amount_not_finite",
+        }
+    }
+}
+
+/// `NaN`, `Infinity`, `inf` and `sNaN`, any case, optionally signed.
+fn is_non_finite(text: &str) -> bool {
+    let word = text.strip_prefix(['+', '-']).unwrap_or(text);
+    ["nan", "snan", "inf", "infinity"]
+        .iter()
+        .any(|w| word.eq_ignore_ascii_case(w))
 }
 
 /// Parses an amount exactly, with the crate's own number rules (the JSON
@@ -58,6 +92,9 @@ pub enum AmountError {
 /// ```
 pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
     if !crate::wire::number::is_number(text.as_bytes()) {
+        if is_non_finite(text) {
+            return Err(AmountError::NotFinite(text.to_owned()));
+        }
         return Err(AmountError::NotANumber(text.to_owned()));
     }
     let out_of_range = || AmountError::OutOfRange(text.to_owned());

@@ -39,6 +39,8 @@ pub struct Document {
     text: Box<str>,
     entries: Vec<Entry>,
     depth: usize,
+    /// Some number has an exponent (so PostgreSQL may print it much longer).
+    exponent: bool,
     duplicates: bool,
 }
 
@@ -46,34 +48,28 @@ pub struct Document {
 pub(crate) const ASSOCIATION_TYPE: &str = "association_type";
 pub(crate) const JOINT_OWNERS: &str = "joint_owners";
 
-/// Whether a key names an owner in the legacy sense (`^[0-9]+$`).
-pub(crate) fn is_owner_key(key: &str) -> bool {
-    !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Whether a key that is not an owner key looks like an attempt at one: a
-/// number with a sign, spaces, separators or non-ASCII digits.
-pub(crate) fn looks_like_owner_key(key: &str) -> bool {
-    !is_owner_key(key)
-        && key.chars().any(char::is_numeric)
-        && key
-            .chars()
-            .all(|c| c.is_numeric() || c.is_whitespace() || matches!(c, '+' | '-' | '.' | ','))
-}
+pub(crate) use crate::owner_key::{is_owner_key, looks_like_owner_key};
 
 fn is_metadata_key(key: &str) -> bool {
     key != ASSOCIATION_TYPE && key != JOINT_OWNERS && !is_owner_key(key)
 }
 
 impl Document {
+    /// The deepest nesting [`parse`](Self::parse) accepts, the document
+    /// itself counting 1: PostgreSQL's JSON parser stops at its stack limit,
+    /// which deeper documents may reach (the strict rules allow far less:
+    /// [`Limits::max_depth`](crate::Limits)).
+    pub const MAX_NESTING: usize = 1000;
+
     /// Parses a JSON object. Anything else, including JSON that is not an
     /// object, is a [`ParseError`].
     pub fn parse(json: &str) -> Result<Self, ParseError> {
-        let (entries, depth) = Parser::new(json).document()?;
+        let parsed = Parser::new(json).document()?;
         let mut doc = Document {
             text: json.into(),
-            entries,
-            depth,
+            entries: parsed.entries,
+            depth: parsed.depth,
+            exponent: parsed.exponent,
             duplicates: false,
         };
         doc.duplicates = doc.find_duplicates();
@@ -189,6 +185,34 @@ impl Document {
     /// The size of the document text in bytes.
     pub fn len(&self) -> usize {
         self.text.len()
+    }
+
+    /// The size in bytes of the document as PostgreSQL prints it once stored
+    /// in `jsonb` (`octet_length(d::text)`): duplicate keys dropped, `": "`
+    /// and `", "` between members, numbers without exponents, strings
+    /// re-escaped. The strict rules' [`Limits::max_bytes`](crate::Limits)
+    /// applies to this size, so that the database measures the same.
+    ///
+    /// ```
+    /// use coownership::Document;
+    ///
+    /// let doc = Document::parse(r#"{"association_type":"individual","7":1e2}"#)?;
+    /// assert_eq!(doc.stored_len(), r#"{"7": 100, "association_type": "individual"}"#.len());
+    /// # Ok::<(), coownership::ParseError>(())
+    /// ```
+    pub fn stored_len(&self) -> usize {
+        crate::wire::printed::printed_len(&self.text)
+    }
+
+    /// Whether [`stored_len`](Self::stored_len) exceeds `limit`, without
+    /// computing it when the text is short enough to decide: without
+    /// exponents, the printed form is at most twice the text (one space
+    /// after each `:` and `,`; escapes and numbers never grow).
+    pub(crate) fn stored_len_exceeds(&self, limit: usize) -> Option<usize> {
+        if !self.exponent && self.text.len().saturating_mul(2) <= limit {
+            return None;
+        }
+        Some(self.stored_len()).filter(|&n| n > limit)
     }
 
     /// How deeply containers nest, counting the document itself: 1 for an

@@ -39,11 +39,25 @@ impl ParseError {
 
     /// A stable snake_case code for the error, for machine-readable output.
     ///
-    /// A value that is valid JSON but not an object gives `not_an_object`; any
+    /// A value that is valid JSON but not an object gives `not_an_object`;
+    /// valid JSON that PostgreSQL's `jsonb` cannot store gives
+    /// `nul_character`, `number_out_of_range` or `document_too_deep`; any
     /// other parse error gives `malformed_json`.
+    ///
+    /// ```
+    /// use coownership::Document;
+    ///
+    /// let err = Document::parse(r#"{"note": "a\u0000b"}"#).unwrap_err();
+    /// assert_eq!(err.code(), "nul_character");
+    /// let err = Document::parse(r#"{"note": 1e999999}"#).unwrap_err();
+    /// assert_eq!(err.code(), "number_out_of_range");
+    /// ```
     pub fn code(&self) -> &'static str {
         match self.kind {
             ParseErrorKind::NotAnObject(_) => "not_an_object",
+            ParseErrorKind::NulCharacter => "nul_character",
+            ParseErrorKind::NumberOutOfRange => "number_out_of_range",
+            ParseErrorKind::TooDeep(_) => "document_too_deep",
             _ => "malformed_json",
         }
     }
@@ -80,6 +94,19 @@ pub enum ParseErrorKind {
     /// A raw control character (below U+0020) inside a string.
     #[error("control character in string")]
     ControlCharacterInString,
+    /// A `\u0000` escape: PostgreSQL's `jsonb` (and `text`) cannot hold the
+    /// NUL character, so the database would refuse the document.
+    #[error("\\u0000 in a string: PostgreSQL cannot store the NUL character")]
+    NulCharacter,
+    /// A number that PostgreSQL's `numeric` cannot hold (an exponent of
+    /// 2^30 - 1 or more, more than 16,383 decimal places, or 10^131072 or
+    /// more), so the database would refuse the document.
+    #[error("number out of the range PostgreSQL's numeric can store")]
+    NumberOutOfRange,
+    /// Containers nest deeper than the given limit ([`Document::MAX_NESTING`](crate::Document::MAX_NESTING)),
+    /// which PostgreSQL's JSON parser may not reach (it stops at its stack limit).
+    #[error("values nest more than {0} levels deep")]
+    TooDeep(usize),
     /// Something follows the document.
     #[error("trailing characters after the document")]
     TrailingCharacters,

@@ -4,6 +4,7 @@
 
 mod document;
 mod error;
+mod owner_key;
 mod ownership;
 pub mod rules;
 mod share;

@@ -255,7 +255,29 @@ fn sql_prints_the_shipped_functions_and_the_constraint() {
     let out = run(&["sql"], b"");
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
-    assert!(text.starts_with(coownership::sql::STRICT_FUNCTIONS));
-    assert!(text.contains("CREATE OR REPLACE FUNCTION ownership_strict_violations(d jsonb)"));
-    assert!(text.contains(coownership::sql::CHECK_CONSTRAINT));
+    assert!(text.starts_with(&coownership::sql::functions("public").unwrap()));
+    assert!(text.contains(
+        "CREATE OR REPLACE FUNCTION public.ownership_strict_violations(d pg_catalog.jsonb)"
+    ));
+    assert!(
+        text.contains(&coownership::sql::check_constraint("client_products", "public").unwrap())
+    );
+    assert!(!text.contains("@extschema@"));
+
+    // Another schema.
+    let out = run(&["sql", "--schema", "portal"], b"");
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(text.contains("CREATE OR REPLACE FUNCTION portal.ownership_is_valid_strict("));
+    assert!(text.contains("CHECK (portal.ownership_is_valid_strict(ownership_details))"));
+    assert!(!text.contains("public."));
+
+    // A name that would need quoting (or smuggle SQL) is refused, with exit 2.
+    for bad in ["Portal", "a;drop table x", "a b", ""] {
+        let out = run(&["sql", "--schema", bad], b"");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(out.stdout.is_empty(), "{bad:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("invalid schema name"), "{bad:?}: {err}");
+    }
 }

@@ -28,6 +28,17 @@ fn with_key(key: &str) -> Vec<u8> {
     .into_bytes()
 }
 
+/// A valid individual document whose metadata nests `levels` arrays deep
+/// (the document is one level more).
+fn nested(levels: usize) -> Vec<u8> {
+    format!(
+        r#"{{"association_type":"individual","1":100,"note":{}{}}}"#,
+        "[".repeat(levels),
+        "]".repeat(levels)
+    )
+    .into_bytes()
+}
+
 /// Every case as one line of bytes (no newline inside), with its verdict.
 fn cases() -> Vec<(&'static str, Vec<u8>, Verdict)> {
     let many_owners = {
@@ -97,10 +108,56 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Verdict)> {
             many_owners,
             Violation("too_many_owners"),
         ),
+        // jsonb cannot store these, so no rule set may accept them.
         (
-            "metadata nested 100,000 deep",
+            "metadata nested 100,000 deep (beyond what PostgreSQL parses)",
             deep,
+            Parse("document_too_deep"),
+        ),
+        (
+            "metadata nested 1,000 deep (the most parsed)",
+            nested(999),
             Violation("document_too_deep"),
+        ),
+        (
+            "metadata nested 1,001 deep",
+            nested(1000),
+            Parse("document_too_deep"),
+        ),
+        (
+            "\\u0000 in a string",
+            br#"{"association_type":"individual","1":100,"n":"a\u0000b"}"#.to_vec(),
+            Parse("nul_character"),
+        ),
+        (
+            "\\u0000 in a key",
+            br#"{"association_type":"individual","1":100,"\u0000":1}"#.to_vec(),
+            Parse("nul_character"),
+        ),
+        (
+            "1e999999",
+            individual("1e999999"),
+            Parse("number_out_of_range"),
+        ),
+        (
+            "1e131072",
+            individual("1e131072"),
+            Parse("number_out_of_range"),
+        ),
+        (
+            "1e-16384",
+            individual("1e-16384"),
+            Parse("number_out_of_range"),
+        ),
+        (
+            "0e-99999 (a zero PostgreSQL cannot scale)",
+            individual("0e-99999"),
+            Parse("number_out_of_range"),
+        ),
+        (
+            "1e999999 in metadata",
+            br#"{"association_type":"individual","1":100,"n":[1e999999]}"#.to_vec(),
+            Parse("number_out_of_range"),
         ),
         ("1e400", individual("1e400"), Violation("share_above_100")),
         ("-0", individual("-0"), Violation("share_not_positive")),

@@ -144,7 +144,8 @@ fn shipped_check_constraint_guards_client_products() {
         "CREATE TABLE client_products (id bigint PRIMARY KEY, ownership_details jsonb)",
     )
     .unwrap();
-    db.batch_execute(coownership::pg::CHECK_CONSTRAINT).unwrap();
+    db.batch_execute(&coownership::sql::check_constraint("client_products", "public").unwrap())
+        .unwrap();
     let ok = Ownership::individual(OwnerId::new(5).unwrap());
     db.execute("INSERT INTO client_products VALUES (1, $1)", &[&ok])
         .unwrap();

@@ -352,14 +352,31 @@ fn amounts_parse_exactly_or_not_at_all() {
         );
     }
     for bad in [
-        "1_0.0_1", "+5", " 5", "5 ", "", "-", "1.", ".5", "NaN", "Infinity", "0x10", "1,000.00",
-        "١٢",
+        "1_0.0_1", "+5", " 5", "5 ", "", "-", "1.", ".5", "0x10", "1,000.00", "١٢", "NaNa", "in",
     ] {
         assert_eq!(
             parse_amount(bad),
             Err(AmountError::NotANumber(bad.to_owned())),
             "{bad:?}"
         );
+    }
+    // NaN and the infinities have an error of their own, naming the value,
+    // in every spelling PostgreSQL and Python's Decimal use.
+    for bad in [
+        "NaN",
+        "nan",
+        "-NaN",
+        "sNaN",
+        "Infinity",
+        "-Infinity",
+        "+inf",
+        "INF",
+        "-infinity",
+    ] {
+        let err = parse_amount(bad).unwrap_err();
+        assert_eq!(err, AmountError::NotFinite(bad.to_owned()), "{bad:?}");
+        assert_eq!(err.code(), "amount_not_finite");
+        assert!(err.to_string().contains(bad), "{err}");
     }
     for big in [
         "79228162514264337593543950336",

@@ -275,7 +275,7 @@ fn the_shipped_check_refuses_what_the_typed_model_refuses() {
     };
     runtime().block_on(async {
         let pool = pool(name).await;
-        sqlx::raw_sql(coownership::sql::STRICT_FUNCTIONS)
+        sqlx::raw_sql(&coownership::sql::functions("public").unwrap())
             .execute(&pool)
             .await
             .unwrap();

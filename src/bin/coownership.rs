@@ -76,7 +76,13 @@ enum Command {
     },
     /// Print the shipped SQL: the strict CHECK functions, then the ALTER TABLE
     /// that puts them on client_products.ownership_details (commented out).
-    Sql,
+    Sql {
+        /// The schema the functions are installed into (it must exist; a
+        /// plain lower-case name). Every name inside them is resolved without
+        /// the search_path, so a restore and any caller get the same answers.
+        #[arg(long, default_value = coownership::sql::DEFAULT_SCHEMA)]
+        schema: String,
+    },
     /// Migrate product_owner_products rows into client_products.ownership_details.
     ///
     /// One transaction (writers locked out while it runs); nothing is written
@@ -120,6 +126,10 @@ enum Command {
         /// The rules the constraint enforces.
         #[arg(long, value_enum, default_value_t = ConstrainRulesArg::Strict)]
         rules: ConstrainRulesArg,
+        /// The schema the shipped functions are installed into and called
+        /// from (it must exist).
+        #[arg(long, default_value = coownership::sql::DEFAULT_SCHEMA)]
+        schema: String,
         /// Check and report, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -240,6 +250,13 @@ impl DbArgs {
     }
 }
 
+fn print_sql(schema: &str) -> Result<ExitCode, Fatal> {
+    let functions = coownership::sql::functions(schema)?;
+    let check = coownership::sql::check_constraint("client_products", schema)?;
+    out!("{functions}\n-- To enforce the strict rules on the portal's table (or use coownership constrain):\n-- {check}\n")?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn db_config(url: &str) -> Result<postgres::Config, Fatal> {
     let mut config: postgres::Config = url
         .parse()
@@ -306,13 +323,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Validate { rules, file } => validate(rules.into(), file),
         Command::Split { n, policy, owners } => split(n, policy.into(), owners),
-        Command::Sql => out!(
-            "{}\n-- To enforce the strict rules on the portal's table (or use coownership constrain):\n-- {}\n",
-            coownership::sql::STRICT_FUNCTIONS,
-            coownership::sql::CHECK_CONSTRAINT
-        )
-        .map(|()| ExitCode::SUCCESS)
-        .map_err(Fatal::from),
+        Command::Sql { schema } => print_sql(&schema),
         Command::Apportion {
             amount,
             decimals,
@@ -337,6 +348,7 @@ fn main() -> ExitCode {
             database_url,
             products_table,
             rules,
+            schema,
             dry_run,
             replace_legacy,
             lock_timeout,
@@ -348,6 +360,7 @@ fn main() -> ExitCode {
                     ConstrainRulesArg::Seed => Rules::Seed,
                 },
                 products: products_table,
+                schema,
                 dry_run,
                 replace_legacy,
                 lock_timeout: std::time::Duration::from_secs(lock_timeout),

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use super::db::{begin, connect, describe, has_column, quote_table, require_table};
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
-use crate::sql::{CONSTRAINT_NAME, STRICT_FUNCTIONS, VERSION};
+use crate::sql::{check_schema, functions, CONSTRAINT_NAME, DEFAULT_SCHEMA, VERSION};
 use crate::{Document, Rules};
 
 /// The seed's own constraints on `ownership_details` (its Phase 3 and Phase
@@ -33,6 +33,10 @@ pub struct ConstrainOptions {
     pub rules: Rules,
     /// The products table. Default `client_products`.
     pub products: String,
+    /// The schema the shipped functions are installed into, and the
+    /// constraint calls them in. It must exist. Default `public`
+    /// ([`DEFAULT_SCHEMA`]).
+    pub schema: String,
     /// Check and report, change nothing (the functions are not installed either).
     pub dry_run: bool,
     /// Also drop the seed's own ownership constraints ([`LEGACY_CONSTRAINTS`]).
@@ -48,6 +52,7 @@ impl Default for ConstrainOptions {
         ConstrainOptions {
             rules: Rules::Strict,
             products: "client_products".into(),
+            schema: DEFAULT_SCHEMA.into(),
             dry_run: false,
             replace_legacy: false,
             lock_timeout: Duration::from_secs(10),
@@ -62,6 +67,8 @@ pub struct ConstrainReport {
     pub rules: &'static str,
     /// The products table.
     pub products_table: String,
+    /// The schema of the shipped functions.
+    pub schema: String,
     /// The revision of the shipped functions found: `None` when none were
     /// installed, `Some(1)` for an install from before they had a version.
     pub sql_version_before: Option<i32>,
@@ -94,6 +101,7 @@ impl ConstrainReport {
             "command": "constrain",
             "rules": self.rules,
             "products_table": self.products_table,
+            "schema": self.schema,
             "constraint": CONSTRAINT_NAME,
             "sql_version_before": self.sql_version_before,
             "sql_version": self.sql_version,
@@ -118,8 +126,8 @@ impl ConstrainReport {
             Some(v) => format!("revision {v}"),
         };
         let mut s = format!(
-            "coownership constrain: {} rules on {}.ownership_details; shipped functions: {before} -> revision {}\n",
-            self.rules, self.products_table, self.sql_version
+            "coownership constrain: {} rules on {}.ownership_details; shipped functions in {}: {before} -> revision {}\n",
+            self.rules, self.products_table, self.schema, self.sql_version
         );
         s.push_str(&format!(
             "  {} products checked, {} break the {} rules\n",
@@ -203,10 +211,17 @@ pub fn constrain(
         Rules::Strict => "strict",
         Rules::Seed | Rules::SeedPg18 => "seed",
     };
-    let function = check_function(options.rules);
+    let schema = check_schema(&options.schema)?;
+    let function = format!("{schema}.{}", check_function(options.rules));
     let mut client = connect(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     require_table(&mut tx, &products, &options.products)?;
+    let schema_exists: bool = tx
+        .query_one("SELECT to_regnamespace($1) IS NOT NULL", &[&schema])?
+        .get(0);
+    if !schema_exists {
+        return Err(MigrateError::MissingSchema(schema.to_owned()));
+    }
     if !has_column(&mut tx, &products, "ownership_details")? {
         return Err(MigrateError::MissingColumn(options.products.clone()));
     }
@@ -227,13 +242,14 @@ pub fn constrain(
     let mut report = ConstrainReport {
         rules: rules_name,
         products_table: options.products.clone(),
+        schema: schema.to_owned(),
         dry_run: options.dry_run,
-        sql_version_before: installed_version(&mut tx)?,
+        sql_version_before: installed_version(&mut tx, schema)?,
         ..ConstrainReport::default()
     };
 
     let phase = Instant::now();
-    tx.batch_execute(STRICT_FUNCTIONS)?;
+    tx.batch_execute(&functions(schema)?)?;
     report.sql_version = VERSION;
     let counts = tx.query_one(
         &format!(
@@ -333,18 +349,25 @@ pub fn constrain(
     Ok(report)
 }
 
-/// The revision of the shipped functions in the database: `None` when none
+/// The revision of the shipped functions in `schema`: `None` when none
 /// are, `Some(1)` for those from before `ownership_sql_version()`.
-fn installed_version(tx: &mut impl GenericClient) -> Result<Option<i32>, MigrateError> {
+fn installed_version(
+    tx: &mut impl GenericClient,
+    schema: &str,
+) -> Result<Option<i32>, MigrateError> {
+    // `schema` is a checked plain identifier.
     let row = tx.query_one(
-        "SELECT to_regprocedure('ownership_sql_version()') IS NOT NULL, \
-                to_regprocedure('ownership_strict_violations(jsonb)') IS NOT NULL",
+        &format!(
+            "SELECT to_regprocedure('{schema}.ownership_sql_version()') IS NOT NULL, \
+                    to_regprocedure('{schema}.ownership_strict_violations(jsonb)') IS NOT NULL"
+        ),
         &[],
     )?;
     let (versioned, any): (bool, bool) = (row.get(0), row.get(1));
     if versioned {
         Ok(Some(
-            tx.query_one("SELECT ownership_sql_version()", &[])?.get(0),
+            tx.query_one(&format!("SELECT {schema}.ownership_sql_version()"), &[])?
+                .get(0),
         ))
     } else {
         Ok(any.then_some(1))

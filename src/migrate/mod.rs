@@ -187,6 +187,12 @@ pub enum MigrateError {
     /// A table does not exist.
     #[error("table {0} does not exist")]
     MissingTable(String),
+    /// The schema for the shipped functions cannot be used.
+    #[error(transparent)]
+    InvalidSchema(#[from] crate::sql::SchemaNameError),
+    /// The schema for the shipped functions does not exist.
+    #[error("schema {0} does not exist: create it first (CREATE SCHEMA {0}), or name another with --schema")]
+    MissingSchema(String),
     /// A table name that is not a plain (optionally schema-qualified) identifier.
     #[error(
         "invalid table name {0:?}: use letters, digits and underscores, optionally schema.table"

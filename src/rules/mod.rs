@@ -79,7 +79,8 @@ impl std::str::FromStr for Rules {
 }
 
 /// Size limits for the strict rules; exceeding one is a violation
-/// (`document_too_large`, `too_many_owners`).
+/// (`document_too_large`, `document_too_deep`, `too_many_owners`). The
+/// shipped SQL applies [`Limits::DEFAULT`] (its `ownership_limits()`).
 ///
 /// The defaults hold any real product comfortably (10,000 owners is also the
 /// most an equal split supports) while keeping one document's cost bounded.
@@ -95,7 +96,10 @@ impl std::str::FromStr for Rules {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
-    /// Largest document text in bytes. Default: 524,288 (512 KiB).
+    /// Largest document in bytes, as PostgreSQL prints it once stored
+    /// ([`Document::stored_len`](crate::Document::stored_len), the SQL's
+    /// `octet_length(d::text)`), so that Rust and the database measure the
+    /// same thing whatever the writer's spacing. Default: 524,288 (512 KiB).
     pub max_bytes: usize,
     /// Most owners (owner keys, or `joint_owners` elements). Default: 10,000.
     pub max_owners: usize,

@@ -12,13 +12,12 @@ use crate::{AssociationType, Document, Limits, OwnerId, Ownership, Share};
 
 pub(crate) fn check(doc: &Document, limits: &Limits) -> Result<Ownership, Violations> {
     let mut out = Vec::new();
-    if doc.len() > limits.max_bytes {
+    if let Some(size) = doc.stored_len_exceeds(limits.max_bytes) {
         out.push(Violation::new(
             C::DocumentTooLarge,
             "",
             format!(
-                "document is {} bytes, the limit is {}",
-                doc.len(),
+                "document is {size} bytes as PostgreSQL stores it (d::text), the limit is {}",
                 limits.max_bytes
             ),
         ));

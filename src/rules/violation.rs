@@ -56,10 +56,12 @@ codes! {
     /// 9223372036854775807.
     NonCanonicalOwnerKey = "non_canonical_owner_key",
     /// `malformed_owner_key` (strict): a key that looks like an owner id but
-    /// is not plain ASCII digits: a sign, spaces, separators or non-ASCII
-    /// digits (`"+12"`, `" 12"`, `"1.5"`, `"١٢٣"`). The seed treats such a
-    /// key as metadata and so would silently ignore the owner. (The shipped
-    /// SQL recognises the ASCII forms.)
+    /// is not plain ASCII digits: ASCII digits with a sign, spaces (Unicode's
+    /// White_Space, such as U+00A0) or separators (`"+12"`, `" 12"`,
+    /// `"12\u{a0}"`, `"1.5"`, `"1,000"`). The seed treats such a key as
+    /// metadata and so would silently ignore the owner. The SQL recognises
+    /// exactly the same keys, whatever the database's locale; a key of other
+    /// digits (`"١٢٣"`) is metadata in both.
     MalformedOwnerKey = "malformed_owner_key",
     /// `share_not_a_number` (both): an owner's share is a string, `null`, a
     /// boolean, an array or an object. The seed raises an error casting it to
@@ -103,7 +105,8 @@ codes! {
     /// `unexpected_share` (strict): a percentage (owner) key in a joint
     /// ownership, whose owners are undivided.
     UnexpectedShare = "unexpected_share",
-    /// `document_too_large` (strict): the text exceeds [`Limits::max_bytes`](crate::Limits).
+    /// `document_too_large` (strict): the document as PostgreSQL stores it
+    /// exceeds [`Limits::max_bytes`](crate::Limits) bytes.
     DocumentTooLarge = "document_too_large",
     /// `document_too_deep` (strict): containers nest deeper than [`Limits::max_depth`](crate::Limits).
     DocumentTooDeep = "document_too_deep",

@@ -10,6 +10,7 @@
 
 pub(crate) mod number;
 pub(crate) mod parser;
+pub(crate) mod printed;
 
 use serde::de::Error as _;
 use serde::ser::Error as _;

@@ -134,6 +134,45 @@ fn decompose(text: &[u8]) -> Option<Decomposed<'_>> {
     })
 }
 
+/// Limits of PostgreSQL's `numeric`, which `jsonb` stores its numbers in.
+/// Input refuses an exponent of 2^30 - 1 or more either way (13 to 15; 16
+/// and later accept exactly 2^30 - 1, so refusing it is the safe side),
+/// more than 16,383 digits after the decimal point (its display scale,
+/// trailing zeros included), and a first significant digit at 10^131072 or
+/// beyond (a weight of 2^15 groups of four digits).
+const PG_MAX_EXPONENT: i64 = (1 << 30) - 1;
+const PG_MAX_SCALE: i64 = 16_383;
+const PG_MAX_DIGIT_EXPONENT: i64 = 131_071;
+
+/// How long a JSON number is once PostgreSQL has stored it in `jsonb` and
+/// printed it back (`numeric` output: no exponent, the display scale kept,
+/// no sign on zero); `None` when `numeric` cannot hold it, so that `jsonb`
+/// refuses the whole document. `text` must be a JSON number.
+pub(crate) fn pg_printed_len(text: &[u8]) -> Option<usize> {
+    let d = decompose(text)?;
+    let written_exponent = d.exp + d.digits.frac.len() as i64;
+    if written_exponent.abs() >= PG_MAX_EXPONENT {
+        return None;
+    }
+    let scale = (-d.exp).max(0);
+    if scale > PG_MAX_SCALE {
+        return None;
+    }
+    let int_digits = if d.is_zero() {
+        1
+    } else {
+        // The exponent of the first significant digit.
+        let lead = d.exp + d.sig_len() - 1;
+        if lead > PG_MAX_DIGIT_EXPONENT {
+            return None;
+        }
+        lead.max(0) + 1
+    };
+    let sign = i64::from(d.negative && !d.is_zero());
+    let fraction = if scale > 0 { scale + 1 } else { 0 };
+    Some((sign + int_digits + fraction) as usize)
+}
+
 /// Whether `text` is a JSON number.
 pub(crate) fn is_number(text: &[u8]) -> bool {
     decompose(text).is_some()
@@ -267,6 +306,41 @@ mod tests {
     fn h(s: &str) -> (bool, Option<u32>, bool) {
         let h = hundredths(s.as_bytes()).unwrap();
         (h.rounded_negative(), h.value, h.exact)
+    }
+
+    /// What PostgreSQL 17 printed for `'<text>'::jsonb::text` (its length),
+    /// or an error (`None`), checked by hand; the differential tests check
+    /// the same on every major.
+    #[test]
+    fn numbers_as_postgres_stores_them() {
+        let cases: &[(&str, Option<usize>)] = &[
+            ("0", Some(1)),
+            ("-0", Some(1)),
+            ("-0.0", Some(3)),
+            ("1.5e1", Some(2)),
+            ("1E-3", Some(5)),
+            ("100.00", Some(6)),
+            ("-12", Some(3)),
+            ("1e131071", Some(131_072)),
+            ("-1e131071", Some(131_073)),
+            ("9.99e131071", Some(131_072)),
+            ("0.00001e131076", Some(131_072)),
+            ("1e131072", None),
+            ("1e-16383", Some(16_385)),
+            ("1.0e-16382", Some(16_385)),
+            ("1e-16384", None),
+            ("0e-16383", Some(16_385)),
+            ("0.0e-16383", None),
+            ("0e-16384", None),
+            ("0e99999999", Some(1)),
+            ("0e1073741822", Some(1)),
+            ("0e1073741823", None),
+            ("0e2147483648", None),
+            ("0e99999999999999999999", None),
+        ];
+        for &(text, want) in cases {
+            assert_eq!(pg_printed_len(text.as_bytes()), want, "{text}");
+        }
     }
 
     #[test]

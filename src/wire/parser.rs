@@ -53,6 +53,16 @@ pub(crate) struct Parser<'a> {
     pos: usize,
     /// The deepest nesting of containers seen inside values (0: scalars only).
     max_depth: usize,
+    /// Some number was written with an exponent.
+    exponent: bool,
+}
+
+/// What [`Parser::document`] found: the top-level entries, the nesting depth
+/// (1 for an object of scalars), and whether any number has an exponent.
+pub(crate) struct Parsed {
+    pub entries: Vec<Entry>,
+    pub depth: usize,
+    pub exponent: bool,
 }
 
 impl<'a> Parser<'a> {
@@ -61,6 +71,7 @@ impl<'a> Parser<'a> {
             src: src.as_bytes(),
             pos: 0,
             max_depth: 0,
+            exponent: false,
         }
     }
 
@@ -103,7 +114,7 @@ impl<'a> Parser<'a> {
     /// Parses a whole document: one object, surrounded by optional whitespace.
     /// Parses a whole document: its top-level entries, and its nesting depth
     /// (1 for an object of scalars).
-    pub(crate) fn document(mut self) -> Result<(Vec<Entry>, usize), ParseError> {
+    pub(crate) fn document(mut self) -> Result<Parsed, ParseError> {
         if self.src.is_empty() {
             return Err(self.err(ParseErrorKind::Empty));
         }
@@ -160,7 +171,11 @@ impl<'a> Parser<'a> {
         if self.peek().is_some() {
             return Err(self.err(ParseErrorKind::TrailingCharacters));
         }
-        Ok((entries, self.max_depth + 1))
+        Ok(Parsed {
+            entries,
+            depth: self.max_depth + 1,
+            exponent: self.exponent,
+        })
     }
 
     fn key(&mut self) -> Result<Key, ParseError> {
@@ -205,6 +220,12 @@ impl<'a> Parser<'a> {
                         Some(b'u') => {
                             self.pos += 1;
                             let hi = self.hex4()?;
+                            if hi == 0 {
+                                return Err(ParseError::new(
+                                    ParseErrorKind::NulCharacter,
+                                    self.pos - 6,
+                                ));
+                            }
                             if (0xD800..0xDC00).contains(&hi) {
                                 if self.src.get(self.pos..self.pos + 2) != Some(b"\\u") {
                                     return Err(self.err(ParseErrorKind::LoneSurrogate));
@@ -247,11 +268,15 @@ impl<'a> Parser<'a> {
         while let Some(b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') = self.peek() {
             self.pos += 1;
         }
-        if super::number::is_number(&self.src[start..self.pos]) {
-            Ok(())
-        } else {
-            Err(ParseError::new(ParseErrorKind::InvalidNumber, start))
+        let text = &self.src[start..self.pos];
+        if !super::number::is_number(text) {
+            return Err(ParseError::new(ParseErrorKind::InvalidNumber, start));
         }
+        if super::number::pg_printed_len(text).is_none() {
+            return Err(ParseError::new(ParseErrorKind::NumberOutOfRange, start));
+        }
+        self.exponent |= text.iter().any(|&b| b == b'e' || b == b'E');
+        Ok(())
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<(), ParseError> {
@@ -290,6 +315,10 @@ impl<'a> Parser<'a> {
                 let is_object = self.peek() == Some(b'{');
                 self.pos += 1;
                 stack.push(is_object);
+                // The document itself is one level more than the stack.
+                if stack.len() >= crate::Document::MAX_NESTING {
+                    return Err(self.err(ParseErrorKind::TooDeep(crate::Document::MAX_NESTING)));
+                }
                 self.max_depth = self.max_depth.max(stack.len());
                 self.ws();
                 let close = if is_object { b'}' } else { b']' };
