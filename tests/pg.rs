@@ -6,10 +6,8 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use common::documents::{generated_documents, limit_documents};
 use coownership::{Document, OwnerId, Ownership, Rules, Share};
-use proptest::prelude::*;
-use proptest::strategy::ValueTree;
-use proptest::test_runner::{Config, TestRunner};
 
 // ---------------------------------------------------------------------------
 // Types
@@ -171,312 +169,6 @@ fn shipped_check_constraint_guards_client_products() {
     assert!(valid);
 }
 
-// ---------------------------------------------------------------------------
-// Differential tests
-
-/// A document under construction: the pieces a mutation can change.
-#[derive(Clone, Debug)]
-struct Draft {
-    assoc: Option<String>,
-    owners: Vec<(String, String)>,
-    joint: Option<Joint>,
-    meta: Vec<(String, String)>,
-    assoc_last: bool,
-}
-
-#[derive(Clone, Debug)]
-enum Joint {
-    Array(Vec<String>),
-    Raw(String),
-}
-
-impl Draft {
-    fn render(&self) -> String {
-        let mut parts = Vec::new();
-        let assoc = self
-            .assoc
-            .as_ref()
-            .map(|a| format!("\"association_type\": {a}"));
-        if !self.assoc_last {
-            parts.extend(assoc.clone());
-        }
-        for (k, v) in &self.owners {
-            parts.push(format!("{}: {v}", serde_json::Value::String(k.clone())));
-        }
-        match &self.joint {
-            Some(Joint::Array(items)) => {
-                parts.push(format!("\"joint_owners\": [{}]", items.join(", ")))
-            }
-            Some(Joint::Raw(raw)) => parts.push(format!("\"joint_owners\": {raw}")),
-            None => {}
-        }
-        for (k, v) in &self.meta {
-            parts.push(format!("{}: {v}", serde_json::Value::String(k.clone())));
-        }
-        if self.assoc_last {
-            parts.extend(assoc);
-        }
-        format!("{{{}}}", parts.join(", "))
-    }
-}
-
-fn is_number(s: &str) -> bool {
-    s.starts_with(|c: char| c == '-' || c.is_ascii_digit())
-}
-
-fn json_string(s: &str) -> String {
-    serde_json::Value::String(s.to_owned()).to_string()
-}
-
-fn percent(bp: i64) -> String {
-    let sign = if bp < 0 { "-" } else { "" };
-    format!("{sign}{}.{:02}", bp.abs() / 100, bp.abs() % 100)
-}
-
-/// Valid documents of every kind, some with metadata.
-fn valid_draft() -> impl Strategy<Value = Draft> {
-    let meta = prop::collection::vec(
-        prop_oneof![
-            Just(("note".to_owned(), "\"no_previous_ownership\"".to_owned())),
-            Just((
-                "source".to_owned(),
-                "{\"system\": \"legacy\", \"ids\": [1, 2.50]}".to_owned()
-            )),
-            Just(("updated_by".to_owned(), "42".to_owned())),
-        ],
-        0..2,
-    );
-    let owners = |n: std::ops::Range<usize>| prop::collection::btree_set(1u64..100_000, n);
-    let kind = prop_oneof![
-        owners(1..2).prop_map(|ids| (
-            "\"individual\"",
-            ids.into_iter()
-                .map(|i| (i.to_string(), "100.00".to_owned()))
-                .collect::<Vec<_>>(),
-            None
-        )),
-        (2usize..7)
-            .prop_flat_map(move |n| (
-                owners(n..n + 1),
-                prop::collection::btree_set(1i64..10_000, n - 1)
-            ))
-            .prop_map(|(ids, cuts)| {
-                let mut last = 0;
-                let shares: Vec<i64> = cuts
-                    .into_iter()
-                    .chain([10_000])
-                    .map(|c| {
-                        let s = c - last;
-                        last = c;
-                        s
-                    })
-                    .collect();
-                (
-                    "\"tenants_in_common\"",
-                    ids.into_iter()
-                        .zip(shares)
-                        .map(|(i, s)| (i.to_string(), percent(s)))
-                        .collect(),
-                    None,
-                )
-            }),
-        owners(2..5).prop_map(|ids| (
-            "\"joint_ownership\"",
-            Vec::new(),
-            Some(Joint::Array(
-                ids.into_iter().map(|i| i.to_string()).collect()
-            ))
-        )),
-    ];
-    (kind, meta, any::<bool>()).prop_map(|((assoc, owners, joint), meta, assoc_last)| Draft {
-        assoc: Some(assoc.to_owned()),
-        owners,
-        joint,
-        meta,
-        assoc_last,
-    })
-}
-
-/// One near-miss change, chosen by `kind`, at position `at`, flavoured by `v`.
-fn mutate(d: &mut Draft, kind: u8, at: usize, v: u8) {
-    let pick = |len: usize| if len == 0 { None } else { Some(at % len) };
-    let numbers = [
-        "1e400",
-        "-1e400",
-        "1e-400",
-        "-0",
-        "0",
-        "-0.01",
-        "100.01",
-        "100.004",
-        "99.995",
-        "0.5e2",
-        "1E2",
-        "33.335",
-        "-50",
-        "9223372036854775808",
-        "123456789012345678901234567890",
-    ];
-    match kind {
-        // A share ±0.01.
-        0 => {
-            if let Some(i) = pick(d.owners.len()) {
-                if let Some(x) = d.owners[i].1.parse::<f64>().ok().filter(|x| x.abs() < 1e6) {
-                    let bp = (x * 100.0).round() as i64 + if v % 2 == 0 { 1 } else { -1 };
-                    d.owners[i].1 = percent(bp);
-                }
-            }
-        }
-        // A third decimal.
-        1 => {
-            if let Some(i) = pick(d.owners.len()) {
-                if is_number(&d.owners[i].1) && d.owners[i].1.contains('.') {
-                    d.owners[i].1.push(char::from(b'0' + v % 10));
-                }
-            }
-        }
-        // A string, null, boolean, array or object where a share belongs.
-        2 => {
-            if let Some(i) = pick(d.owners.len()) {
-                let s = d.owners[i].1.clone();
-                d.owners[i].1 = match v % 5 {
-                    0 => json_string(&s),
-                    1 => "null".to_owned(),
-                    2 => "true".to_owned(),
-                    3 => format!("[{s}]"),
-                    _ => format!("{{\"v\": {s}}}"),
-                };
-            }
-        }
-        // An extra owner.
-        3 => d.owners.push((
-            (100_000 + at % 1000).to_string(),
-            percent(i64::from(v) * 37 % 10_001),
-        )),
-        // A missing owner.
-        4 => {
-            if let Some(i) = pick(d.owners.len()) {
-                d.owners.remove(i);
-            }
-        }
-        // "007"-style and other non-canonical keys.
-        5 => {
-            if let Some(i) = pick(d.owners.len()) {
-                d.owners[i].0 = match v % 3 {
-                    0 => format!("0{}", d.owners[i].0),
-                    1 => "0".to_owned(),
-                    _ => "9223372036854775808".to_owned(),
-                };
-            }
-        }
-        // Joint owners: duplicates, bad elements, not an array.
-        6 => match &mut d.joint {
-            Some(Joint::Array(items)) if !items.is_empty() => {
-                let i = at % items.len();
-                match v % 6 {
-                    0 => {
-                        let dup = items[i].clone();
-                        items.push(dup);
-                    }
-                    1 => items[i] = json_string(&items[i]),
-                    2 => items[i] = "1.5".to_owned(),
-                    3 => items[i] = "0".to_owned(),
-                    4 if is_number(&items[i]) && !items[i].contains(['.', 'e', 'E']) => {
-                        items[i] = format!("{}.0", items[i])
-                    }
-                    4 => items[i] = "2.0".to_owned(),
-                    _ => {
-                        items.truncate(1);
-                    }
-                }
-            }
-            _ => {
-                d.joint = Some(match v % 5 {
-                    0 => Joint::Raw("null".to_owned()),
-                    1 => Joint::Raw("\"1,2\"".to_owned()),
-                    2 => Joint::Raw("{\"0\": 1, \"1\": 2}".to_owned()),
-                    3 => Joint::Raw("7".to_owned()),
-                    _ => Joint::Array(vec!["1".to_owned(), "2".to_owned()]),
-                })
-            }
-        },
-        // association_type: null, mistyped, missing, or switched.
-        7 => {
-            d.assoc = match v % 8 {
-                0 => Some("null".to_owned()),
-                1 => Some("\"Individual\"".to_owned()),
-                2 => Some("\" individual\"".to_owned()),
-                3 => Some("1".to_owned()),
-                4 => None,
-                5 => Some("\"individual\"".to_owned()),
-                6 => Some("\"tenants_in_common\"".to_owned()),
-                _ => Some("\"joint_ownership\"".to_owned()),
-            }
-        }
-        // Huge, tiny, negative and oddly spelled numbers.
-        8 => {
-            if let Some(i) = pick(d.owners.len()) {
-                d.owners[i].1 = numbers[usize::from(v) % numbers.len()].to_owned();
-            } else if let Some(Joint::Array(items)) = &mut d.joint {
-                if let Some(i) = pick(items.len()) {
-                    items[i] = numbers[usize::from(v) % numbers.len()].to_owned();
-                }
-            }
-        }
-        // Metadata keys, including ones that look reserved.
-        9 => d.meta.push(match v % 4 {
-            0 => ("note".to_owned(), "null".to_owned()),
-            1 => ("joint_owners_note".to_owned(), "[1, 2]".to_owned()),
-            2 => ("12a".to_owned(), "50".to_owned()),
-            _ => (
-                [" 12", "+5", "-1", "1.5", "1,000", "7 "][usize::from(v / 4) % 6].to_owned(),
-                "50".to_owned(),
-            ),
-        }),
-        // A repeated key (jsonb keeps the last).
-        _ => {
-            if let Some(i) = pick(d.owners.len()) {
-                let (k, _) = d.owners[i].clone();
-                d.owners.push((k, percent(i64::from(v) * 41 % 10_001)));
-            } else {
-                d.meta
-                    .push(("association_type".to_owned(), "\"individual\"".to_owned()));
-            }
-        }
-    }
-}
-
-fn document_text() -> impl Strategy<Value = String> {
-    (
-        valid_draft(),
-        prop::collection::vec((0u8..11, any::<usize>(), any::<u8>()), 0..4),
-    )
-        .prop_map(|(mut d, muts)| {
-            for (k, at, v) in muts {
-                mutate(&mut d, k, at, v);
-            }
-            d.render()
-        })
-}
-
-/// Every disagreement ever found, kept as a fixed regression case.
-const REGRESSIONS: &str = include_str!("fixtures/differential_regressions.jsonl");
-
-fn generated_documents(n: usize) -> Vec<Document> {
-    let mut runner = TestRunner::new(Config::default());
-    let strategy = document_text();
-    let mut docs: Vec<Document> = REGRESSIONS
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.starts_with("//"))
-        .map(|l| Document::parse(l).unwrap_or_else(|e| panic!("regression case {l}: {e}")))
-        .collect();
-    while docs.len() < n {
-        let text = strategy.new_tree(&mut runner).unwrap().current();
-        docs.push(Document::parse(&text).unwrap_or_else(|e| panic!("generated {text}: {e}")));
-    }
-    docs
-}
-
 fn codes_set<'a>(codes: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
     codes.into_iter().map(str::to_owned).collect()
 }
@@ -500,7 +192,8 @@ fn differential(
     query: &str,
     mut judge: impl FnMut(&Document, &postgres::Row) -> Result<bool, String>,
 ) {
-    let docs = generated_documents(documents_per_run());
+    let mut docs = generated_documents(documents_per_run());
+    docs.extend(limit_documents());
     let (mut accepted, mut disagreements) = (0, Vec::new());
     for chunk in docs.chunks(BATCH) {
         let rows = db.query(query, &[&chunk]).unwrap();
@@ -526,33 +219,86 @@ fn differential(
     );
 }
 
+/// Rust's strict codes against `ownership_strict_violations`, and the
+/// verdict against `ownership_is_valid_strict` (the CHECK's fast path).
+fn strict_differential(db: &mut postgres::Client) {
+    coownership::pg::install(db).unwrap();
+    differential(
+        db,
+        "SELECT i, ownership_strict_violations(d), ownership_is_valid_strict(d) \
+         FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",
+        |doc, row| {
+            let sql: Vec<String> = row.get(1);
+            let sql = codes_set(sql.iter().map(String::as_str));
+            let fast: bool = row.get(2);
+            // SQL sees jsonb, which has no duplicate keys; every other code,
+            // the limits included, is the same.
+            let rust = match doc.validate(Rules::Strict) {
+                Ok(()) => BTreeSet::new(),
+                Err(v) => codes_set(v.codes().filter(|c| *c != "duplicate_key")),
+            };
+            if rust == sql && fast == sql.is_empty() {
+                Ok(rust.is_empty())
+            } else {
+                Err(format!(
+                    "rust: {rust:?}\n    sql:  {sql:?}\n    ownership_is_valid_strict: {fast}"
+                ))
+            }
+        },
+    );
+}
+
 #[test]
 fn rust_strict_agrees_with_the_shipped_sql() {
     let Some(mut db) = common::database("differential_strict") else {
         return;
     };
-    coownership::pg::install(&mut db).unwrap();
-    differential(
-        &mut db,
-        "SELECT i, ownership_strict_violations(d) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",
-        |doc, row| {
-            let sql: Vec<String> = row.get(1);
-            let sql = codes_set(sql.iter().map(String::as_str));
-            // SQL sees jsonb, which has no duplicate keys, and checks no sizes.
-            let rust = match doc.validate(Rules::Strict) {
-                Ok(()) => BTreeSet::new(),
-                Err(v) => codes_set(
-                    v.codes()
-                        .filter(|c| !matches!(*c, "duplicate_key" | "document_too_large" | "document_too_deep")),
-                ),
-            };
-            if rust == sql {
-                Ok(rust.is_empty())
-            } else {
-                Err(format!("rust: {rust:?}\n    sql:  {sql:?}"))
-            }
-        },
+    strict_differential(&mut db);
+}
+
+/// The same in a database whose default collation and character classes
+/// are not C's: ICU's Turkish from PostgreSQL 15 on (13 and 14 cannot make
+/// ICU a database's default), the libc locale C.utf8 before. The shipped SQL
+/// names its characters, so nothing changes.
+#[test]
+fn rust_strict_agrees_with_the_shipped_sql_in_a_non_c_locale() {
+    let Some(mut admin) = common::database("differential_locale_admin") else {
+        return;
+    };
+    let locale = if common::server_major(&mut admin) >= 15 {
+        "LOCALE_PROVIDER icu ICU_LOCALE 'tr-TR' LOCALE 'C.utf8'"
+    } else {
+        "LOCALE 'C.utf8'"
+    };
+    admin
+        .batch_execute("DROP DATABASE IF EXISTS differential_locale")
+        .unwrap();
+    admin
+        .batch_execute(&format!(
+            "CREATE DATABASE differential_locale TEMPLATE template0 ENCODING 'UTF8' {locale}"
+        ))
+        .unwrap();
+    let mut db = common::server()
+        .unwrap()
+        .connect("differential_locale")
+        .unwrap();
+    // The locale matters: character classes see beyond ASCII (with ICU,
+    // U+00A0 is a [[:space:]], as the old SQL found to its cost).
+    let (alpha, nbsp_is_space): (bool, bool) = {
+        let row = db
+            .query_one(
+                "SELECT E'\\u00e9' ~ '[[:alpha:]]', E'\\u00a0' ~ '[[:space:]]'",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+    assert!(alpha, "the database's character classes are C's");
+    assert!(
+        nbsp_is_space || common::server_major(&mut db) < 15,
+        "the database is not ICU's"
     );
+    strict_differential(&mut db);
 }
 
 #[test]
@@ -624,5 +370,200 @@ fn the_server_is_the_one_asked_for() {
             .and_then(|m| m.parse().ok())
             .unwrap_or_else(|| panic!("cannot read a major from {version:?}"));
         assert_eq!(major, want, "COOWNERSHIP_PG_BINDIR gives {version}");
+    }
+}
+
+/// JSONTestSuite-style cases: every escape, number form and structure the
+/// grammar allows, each inside a document (so that the crate parses it), and
+/// the forms PostgreSQL refuses.
+fn json_suite_cases() -> Vec<String> {
+    let strings = [
+        r#""""#,
+        r#""\b\f\n\r\t\/\\\"""#,
+        r#""\u0001\u001f\u007f\u0080\u00ff""#,
+        r#""\u2028\u2029\ufeff\uffff""#,
+        r#""\ud834\udd1e \uD83D\uDE00""#,
+        "\"é ü 中文 😀\"",
+        r#""\u00e9 vs é""#,
+        r#""a\u0000b""#,
+        r#""\u0000""#,
+    ];
+    let numbers = [
+        "0",
+        "-0",
+        "-0.0",
+        "0e0",
+        "0E+0",
+        "1.0e+2",
+        "123e-10",
+        "1E400",
+        "-1e400",
+        "1e131071",
+        "1e131072",
+        "9.99e131071",
+        "1e-16383",
+        "1e-16384",
+        "0e-16383",
+        "0.0e-16383",
+        "0e1073741822",
+        "0e1073741823",
+        "0e-1073741823",
+        "12345678901234567890123456789",
+        "1.000000000000000000000000000000000000000000000000000",
+        "0.1e-16382",
+        "-1e-16383",
+    ];
+    let mut docs = Vec::new();
+    for v in strings.iter().chain(numbers.iter()) {
+        docs.push(format!(
+            r#"{{"association_type":"individual","1":100,"v":{v}}}"#
+        ));
+        docs.push(format!(
+            r#"{{"association_type":"individual","1":100,"v":[{v},{{"w":{v}}}]}}"#
+        ));
+        docs.push(format!(r#"{{"association_type":"individual","1":{v}}}"#));
+    }
+    for key in strings {
+        docs.push(format!(
+            r#"{{"association_type":"individual",{key}:1,"1":100}}"#
+        ));
+    }
+    docs.extend([
+        "{}".to_owned(),
+        r#"{"a":{},"b":[],"c":[[]],"d":{"e":{}}}"#.to_owned(),
+        " \t\n\r{ \"a\" : [ 1 , 2 ] } \t\n\r".to_owned(),
+        r#"{"a":1,"a":2,"b":{"c":1,"c":[1,2],"c":{"d":1,"d":2}}}"#.to_owned(),
+        r#"{"":"","\"":"\\"}"#.to_owned(),
+        r#"{"n":[true,false,null]}"#.to_owned(),
+    ]);
+    for depth in [63, 64, 65, 998, 999, 1000] {
+        docs.push(format!(
+            r#"{{"association_type":"individual","1":100,"n":{}{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        ));
+        docs.push(format!(
+            r#"{{"association_type":"individual","1":100,"n":{}1{}}}"#,
+            r#"{"a":"#.repeat(depth),
+            "}".repeat(depth)
+        ));
+    }
+    docs
+}
+
+/// The fuzz corpus and regressions of the document parser.
+fn fuzz_corpus_texts() -> Vec<String> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let mut texts = Vec::new();
+    for target in ["parse_validate", "apportion"] {
+        for dir in [
+            root.join("corpus").join(target),
+            root.join("regressions").join(target),
+        ] {
+            for entry in std::fs::read_dir(&dir).into_iter().flatten() {
+                let data = std::fs::read(entry.unwrap().path()).unwrap();
+                texts.push(String::from_utf8_lossy(&data).into_owned());
+            }
+        }
+    }
+    texts
+}
+
+/// A document the crate reads is one `jsonb` stores, and its stored size is
+/// `Document::stored_len` (the measure of `Limits::max_bytes`); what the crate
+/// refuses as unstorable, PostgreSQL refuses too. Over the generated
+/// documents, the limit documents, the fuzz corpus and JSONTestSuite-style
+/// cases.
+#[test]
+fn every_document_the_crate_reads_is_one_jsonb_stores() {
+    let Some(mut db) = common::database("storable") else {
+        return;
+    };
+    let major = common::server_major(&mut db);
+    db.batch_execute(
+        "CREATE FUNCTION pg_temp.stored_len(t text) RETURNS integer LANGUAGE plpgsql AS $$
+         BEGIN
+             RETURN octet_length(t::jsonb::text);
+         EXCEPTION WHEN others THEN
+             RETURN NULL;
+         END $$",
+    )
+    .unwrap();
+    let mut texts: Vec<String> = generated_documents(documents_per_run())
+        .iter()
+        .chain(limit_documents().iter())
+        .map(|d| d.as_str().to_owned())
+        .collect();
+    let suite = json_suite_cases();
+    let corpus = fuzz_corpus_texts();
+    assert!(
+        corpus.len() >= 10,
+        "the fuzz corpus is missing: {}",
+        corpus.len()
+    );
+    texts.extend(suite.iter().cloned());
+    // A raw NUL byte cannot even be sent as text (nor is it JSON).
+    texts.extend(corpus.into_iter().filter(|t| !t.contains('\0')));
+    let (mut stored, mut refused, mut wrong) = (0, 0, Vec::new());
+    for chunk in texts.chunks(BATCH) {
+        let rows = db
+            .query(
+                "SELECT pg_temp.stored_len(t) FROM unnest($1::text[]) WITH ORDINALITY AS u(t, i) ORDER BY i",
+                &[&chunk],
+            )
+            .unwrap();
+        for (text, row) in chunk.iter().zip(rows) {
+            let pg: Option<i32> = row.get(0);
+            match (Document::parse(text), pg) {
+                (Ok(doc), Some(n)) if doc.stored_len() == n as usize => stored += 1,
+                (Ok(doc), pg) => wrong.push(format!(
+                    "{}: the crate reads it (stored_len {}), PostgreSQL: {pg:?}",
+                    short(text),
+                    doc.stored_len()
+                )),
+                // 16 and later also take an exponent of exactly 2^30 - 1,
+                // which 13 to 15 refuse; the crate refuses it everywhere.
+                (Err(e), Some(_))
+                    if e.code() == "number_out_of_range"
+                        && major >= 16
+                        && text.contains("e1073741823") =>
+                {
+                    refused += 1
+                }
+                (Err(e), Some(_))
+                    if matches!(e.code(), "nul_character" | "number_out_of_range") =>
+                {
+                    wrong.push(format!(
+                        "{}: the crate says {}, PostgreSQL stores it",
+                        short(text),
+                        e.code()
+                    ))
+                }
+                (Err(e), None) if matches!(e.code(), "nul_character" | "number_out_of_range") => {
+                    refused += 1
+                }
+                (Err(_), _) => {}
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    // The cases reach both sides of every storage limit.
+    assert!(
+        stored > texts.len() / 2 && refused >= 10,
+        "{stored} stored, {refused} refused"
+    );
+}
+
+fn short(text: &str) -> String {
+    let head: String = text.chars().take(120).collect();
+    if head.len() < text.len() {
+        format!("{head}… ({} bytes)", text.len())
+    } else {
+        head
     }
 }

@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+pub mod documents;
+
 use coownership::pg::server::TempServer;
 
 /// The one throwaway server of this test run; started on first use and torn
