@@ -305,14 +305,14 @@ BEGIN
             IF pg_catalog.strpos(pg_catalog.substr(tail, n OPERATOR(pg_catalog.+) 1), '"') OPERATOR(pg_catalog.<=) 19 THEN
                 shares := pg_catalog.jsonb_path_query_array(d OPERATOR(pg_catalog.-) 'association_type', '$.*'::pg_catalog.jsonpath);
                 n := pg_catalog.jsonb_array_length(shares);
-                -- Each share above 0 with at most two decimals that are not
-                -- zero; with a total of 100, none is above 100.
+                -- Each share above 0, at most 100, with at most two decimals
+                -- that are not zero.
                 IF n OPERATOR(pg_catalog.<) 2 OR n OPERATOR(pg_catalog.>) 10000 THEN
                     RETURN false;
                 END IF;
                 FOR i IN 0 .. n OPERATOR(pg_catalog.-) 1 LOOP
                     v := (shares OPERATOR(pg_catalog.->) i)::numeric;
-                    IF v OPERATOR(pg_catalog.<=) 0
+                    IF v OPERATOR(pg_catalog.<=) 0 OR v OPERATOR(pg_catalog.>) 100
                        OR pg_catalog.scale(v) OPERATOR(pg_catalog.>) 2 AND v OPERATOR(pg_catalog.<>) pg_catalog.round(v, 2) THEN
                         RETURN false;
                     END IF;
@@ -600,7 +600,7 @@ BEGIN
                 weights := pg_catalog.array_fill(0::numeric, ARRAY[n]);
                 FOR i IN 1 .. n LOOP
                     v := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'value')::numeric;
-                    IF v OPERATOR(pg_catalog.<=) 0
+                    IF v OPERATOR(pg_catalog.<=) 0 OR v OPERATOR(pg_catalog.>) 100
                        OR pg_catalog.scale(v) OPERATOR(pg_catalog.>) 2 AND v OPERATOR(pg_catalog.<>) pg_catalog.round(v, 2) THEN
                         fast := false;
                         EXIT;

@@ -346,7 +346,32 @@ fn owner_ids_share_and_apportion_on_each_shape() {
             "22003",
             "amount_too_large",
         ),
-    ] {
+        (
+            format!("ownership_apportion({tic}, 'NaN')"),
+            "22023",
+            "amount_not_finite: amount NaN is not a finite number",
+        ),
+    ]
+    .into_iter()
+    // PostgreSQL 14 gave numeric its infinities.
+    .chain(
+        (common::server_major(&mut db) >= 14)
+            .then_some(())
+            .into_iter()
+            .flat_map(|()| {
+                ["Infinity", "-Infinity"].map(|v| {
+                    (
+                        format!("ownership_apportion({tic}, '{v}')"),
+                        "22023",
+                        if v == "Infinity" {
+                            "amount_not_finite: amount Infinity is not a finite number"
+                        } else {
+                            "amount_not_finite: amount -Infinity is not a finite number"
+                        },
+                    )
+                })
+            }),
+    ) {
         let e = db.query(&format!("SELECT * FROM {sql}"), &[]).unwrap_err();
         let db_error = e.as_db_error().unwrap_or_else(|| panic!("{sql}: {e}"));
         assert_eq!(db_error.code().code(), state, "{sql}");
@@ -504,4 +529,83 @@ fn a_gin_index_on_owner_ids_answers_which_products_an_owner_holds() {
         assert!(!by_index.is_empty());
         assert_eq!(by_index, by_scan, "owner {owner}");
     }
+}
+
+/// The SQL's limits are the Rust `Limits::DEFAULT`.
+#[test]
+fn the_sql_limits_are_the_rust_limits() {
+    let Some(mut db) = common::database("money_limits") else {
+        return;
+    };
+    coownership::pg::install(&mut db).unwrap();
+    let row = db
+        .query_one(
+            "SELECT max_bytes, max_depth, max_owners FROM ownership_limits()",
+            &[],
+        )
+        .unwrap();
+    let l = coownership::Limits::DEFAULT;
+    let (bytes, depth, owners): (i32, i32, i32) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!(
+        (bytes as usize, depth as usize, owners as usize),
+        (l.max_bytes, l.max_depth, l.max_owners)
+    );
+}
+
+/// `ownership_apportion` refuses exactly the documents the strict rules
+/// refuse (its fast path for tenants in common makes the strict check on its
+/// own), and splits the others as Rust does; over the generated documents,
+/// near misses included.
+#[test]
+fn sql_apportion_refuses_exactly_what_the_strict_rules_refuse() {
+    let Some(mut db) = common::database("money_refusals") else {
+        return;
+    };
+    coownership::pg::install(&mut db).unwrap();
+    db.batch_execute(
+        "CREATE FUNCTION probe(d jsonb) RETURNS text LANGUAGE plpgsql AS $$
+         BEGIN
+             RETURN (SELECT coalesce(string_agg(p.owner_id || ':' || p.amount, ',' ORDER BY p.n), '')
+                     FROM ownership_apportion(d, 1234567.89) WITH ORDINALITY AS p(owner_id, amount, n));
+         EXCEPTION WHEN others THEN
+             RETURN 'ERR ' || split_part(SQLERRM, ':', 1);
+         END $$",
+    )
+    .unwrap();
+    let docs = common::documents::generated_documents(6_000);
+    let amount = Decimal::new(123_456_789, 2);
+    let mut wrong = Vec::new();
+    let mut refused = 0;
+    for chunk in docs.chunks(2_000) {
+        let rows = db
+            .query(
+                "SELECT probe(d) FROM unnest($1::jsonb[]) WITH ORDINALITY AS u(d, i) ORDER BY i",
+                &[&chunk],
+            )
+            .unwrap();
+        for (doc, row) in chunk.iter().zip(rows) {
+            if doc.has_duplicate_keys() {
+                continue; // jsonb kept the last of each; Rust refuses the text
+            }
+            let sql: String = row.get(0);
+            let rust = match doc.to_ownership() {
+                Ok(o) => rust_answer(&o, amount, 2),
+                Err(_) => "ERR invalid_ownership".to_owned(),
+            };
+            refused += usize::from(sql.starts_with("ERR"));
+            if sql != rust {
+                wrong.push(format!("{doc}\n    rust: {rust}\n    sql:  {sql}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} disagreements:\n{}",
+        wrong.len(),
+        wrong[..wrong.len().min(5)].join("\n")
+    );
+    assert!(
+        refused > docs.len() / 10 && refused < docs.len() * 9 / 10,
+        "{refused}"
+    );
 }
