@@ -141,12 +141,18 @@ def test_bad_input_raises_python_exceptions():
     o = Ownership.individual(7)
     with pytest.raises(TypeError, match="float"):
         coownership.apportion(10.5, o)
-    for amount, message in [("1.001", "amount_too_precise"), ("1_0.0_1", "invalid amount"), ("NaN", "invalid amount")]:
+    for amount, message in [
+        ("1.001", "amount_too_precise"),
+        ("1_0.0_1", "invalid amount"),
+        ("NaN", 'amount "NaN" is not a finite number'),
+        ("-Infinity", 'amount "-Infinity" is not a finite number'),
+        (Decimal("NaN"), "is not a finite number"),
+    ]:
         with pytest.raises(ValueError, match=message):
             coownership.apportion(amount, o)
     with pytest.raises(ValueError, match="decimals_out_of_range"):
         coownership.apportion(1, o, 29)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="Infinity.* is not a finite number"):
         coownership.apportion(Decimal("Infinity"), o)
 
 
