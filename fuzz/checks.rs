@@ -18,6 +18,10 @@ pub fn check_parse_validate(data: &[u8]) {
     let Ok(doc) = Document::from_slice(data) else {
         return;
     };
+    // The size as PostgreSQL stores it (compared with the server's in
+    // tests/pg.rs): computed for any document, at least `{}`.
+    let stored = doc.stored_len();
+    assert!(stored >= 2, "{doc:?}: stored_len {stored}");
     let strict = doc.validate(Rules::Strict);
     let seed = doc.validate(Rules::Seed);
     if strict.is_err() {
