@@ -200,5 +200,13 @@ fn _coownership(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_valid, m)?)?;
     m.add_function(wrap_pyfunction!(equal_split, m)?)?;
     m.add_function(wrap_pyfunction!(apportion, m)?)?;
+    // The strict rules' limits: the same numbers as the Rust `Limits::DEFAULT`
+    // and the SQL's `ownership_limits()`.
+    let limits = coownership::Limits::DEFAULT;
+    let dict = pyo3::types::PyDict::new(m.py());
+    dict.set_item("max_bytes", limits.max_bytes)?;
+    dict.set_item("max_depth", limits.max_depth)?;
+    dict.set_item("max_owners", limits.max_owners)?;
+    m.add("LIMITS", dict)?;
     Ok(())
 }

@@ -182,3 +182,47 @@ def test_the_readmes_python_examples_run():
     assert len(blocks) == 2
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {})
+
+
+def test_the_limits_are_the_crates_and_the_databases():
+    # The same numbers as Rust's Limits::DEFAULT and SQL's ownership_limits()
+    # (tests/money.rs checks those two against each other).
+    assert dict(coownership.LIMITS) == {"max_bytes": 524288, "max_depth": 64, "max_owners": 10000}
+    n = coownership.LIMITS["max_owners"]
+
+    def tic(count):
+        shares = {str(i): "0.01" for i in range(1, count)}
+        last = 10000 - (count - 1)
+        body = ",".join(f'"{k}":{v}' for k, v in shares.items())
+        return '{"association_type":"tenants_in_common",' + body + f',"{count}":{last // 100}.{last % 100:02d}}}'
+
+    assert coownership.validate(tic(n)) == []
+    # (The last share is then 0.00, which is its own violation.)
+    assert "too_many_owners" in [v.code for v in coownership.validate(tic(n + 1))]
+    depth = coownership.LIMITS["max_depth"]
+
+    def deep(levels):
+        return '{"association_type":"individual","1":100,"n":' + "[" * (levels - 1) + "]" * (levels - 1) + "}"
+
+    assert coownership.validate(deep(depth)) == []
+    assert [v.code for v in coownership.validate(deep(depth + 1))] == ["document_too_deep"]
+    # The size as PostgreSQL stores the document: {"1": 100, "n": "…", "association_type": "individual"}.
+    base = len('{"1": 100, "n": "", "association_type": "individual"}')
+
+    def sized(stored):
+        return '{"association_type":"individual","1":100,"n":"' + "x" * (stored - base) + '"}'
+
+    assert coownership.validate(sized(coownership.LIMITS["max_bytes"])) == []
+    assert [v.code for v in coownership.validate(sized(coownership.LIMITS["max_bytes"] + 1))] == ["document_too_large"]
+
+
+def test_what_jsonb_cannot_store_is_refused_with_its_own_code():
+    for text, code in [
+        ('{"association_type":"individual","1":100,"n":"a\\u0000b"}', "nul_character"),
+        ('{"association_type":"individual","1":100,"n":1e999999}', "number_out_of_range"),
+        ('{"association_type":"individual","1":100,"n":1e-16384}', "number_out_of_range"),
+    ]:
+        for rules in ["strict", "seed"]:
+            with pytest.raises(OwnershipError) as e:
+                coownership.validate(text, rules)
+            assert [v.code for v in e.value.violations] == [code], (text, rules)

@@ -19,9 +19,17 @@ Exactness: shares and amounts come back as `decimal.Decimal`. A `dict` that
 holds floats (what `json.loads` gives) is read through each float's shortest
 `repr`, which is the decimal a person typed (`33.33`, never
 `33.329999999999998`); `apportion` refuses a float amount outright.
+
+Limits: `LIMITS` holds the strict rules' limits, the same as the Rust crate's
+and the database's (`ownership_limits()`): `max_bytes` (the document's size
+as PostgreSQL stores it), `max_depth` and `max_owners`. A document past one
+gets `document_too_large`, `document_too_deep` or `too_many_owners`; one that
+PostgreSQL's `jsonb` could not store at all gets `nul_character` or
+`number_out_of_range`.
 """
 
 from ._coownership import (
+    LIMITS,
     Ownership,
     OwnershipError,
     Violation,
@@ -32,6 +40,7 @@ from ._coownership import (
 )
 
 __all__ = [
+    "LIMITS",
     "Ownership",
     "OwnershipError",
     "Violation",

@@ -1,12 +1,16 @@
 """Type stubs for `coownership` (the native module `coownership._coownership`)."""
 
 from decimal import Decimal
-from typing import Literal, Mapping, Sequence, Union
+from typing import Final, Literal, Mapping, Sequence, Union
 
 Rules = Literal["strict", "seed", "seed-pg18"]
 Policy = Literal["balanced", "seed"]
 AssociationType = Literal["individual", "tenants_in_common", "joint_ownership"]
 JsonDocument = Union[str, bytes, Mapping[str, object], Mapping[int, object]]
+
+LIMITS: Final[Mapping[str, int]]
+"""The strict rules' limits (`max_bytes`, `max_depth`, `max_owners`): the Rust
+crate's `Limits::DEFAULT` and the SQL's `ownership_limits()`."""
 
 class Violation:
     """One thing wrong with a document."""
