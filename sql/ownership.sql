@@ -527,6 +527,9 @@ DECLARE
     v        numeric;
     fast     boolean := false;
     step     numeric;
+    ids      bigint[];
+    pieces   pg_catalog.text[];
+    key      pg_catalog.text;
     sign     pg_catalog.text := '';
 BEGIN
     IF d IS NULL OR total IS NULL OR decimals IS NULL THEN
@@ -536,9 +539,9 @@ BEGIN
         RAISE EXCEPTION 'decimals_out_of_range: % decimal places requested, from 0 to 28 are supported', decimals
             USING ERRCODE = '22023';
     END IF;
-    -- NaN, and from PostgreSQL 14 on, the infinities (compared as text:
-    -- 13's numeric has no 'Infinity' to compare with).
-    IF total::pg_catalog.text OPERATOR(pg_catalog.=) ANY (ARRAY['NaN', 'Infinity', '-Infinity']) THEN
+    -- NaN, and from PostgreSQL 14 on, the infinities: the numbers without a
+    -- scale (13's numeric has no 'Infinity' to compare with).
+    IF pg_catalog.scale(total) IS NULL THEN
         RAISE EXCEPTION 'amount_not_finite: amount % is not a finite number', total
             USING ERRCODE = '22023', HINT = 'only finite amounts can be apportioned';
     END IF;
@@ -580,35 +583,58 @@ BEGIN
         RETURN;
     END IF;
     IF units IS NULL THEN
-        units := pg_catalog.trunc(pg_catalog.abs(total) OPERATOR(pg_catalog.*) pg_catalog.power(10::numeric, decimals));
+        -- (Currencies have two places: that power of ten needs no computing.)
+        IF decimals OPERATOR(pg_catalog.=) 2 THEN
+            units := pg_catalog.trunc(pg_catalog.abs(total) OPERATOR(pg_catalog.*) 100);
+        ELSE
+            units := pg_catalog.trunc(pg_catalog.abs(total) OPERATOR(pg_catalog.*) pg_catalog.power(10::numeric, decimals));
+        END IF;
     END IF;
     -- The common tenants-in-common document: ownership_is_valid_strict's
-    -- test, made here on the way to the weights (the ids in order, each of
-    -- at most 18 digits; every share above 0 with at most two decimals that
-    -- are not zero; a total of exactly 100). Anything else takes the full
-    -- check, then the general path.
+    -- test, made here on the way (the ids in order, each of at most 18
+    -- digits; every share above 0, at most 100, with at most two decimals
+    -- that are not zero; a total of exactly 100), with each owner's part
+    -- computed in the same pass (the weights then total 10,000 hundredths).
+    -- The ids are read from the printed text, which the pattern has shown
+    -- to be {"id": share, "id": share}: split at the quotes, the ids are the
+    -- even pieces. Anything else takes the full check, then the general path.
     IF kind OPERATOR(pg_catalog.=) 'tenants_in_common'
-       AND rest OPERATOR(pg_catalog.~) '^[{]("[1-9][0-9]*": [0-9.]+(, |[}]$))+$' THEN
-        tail := pg_catalog.reverse(rest);
-        IF pg_catalog.strpos(pg_catalog.substr(tail, pg_catalog.strpos(tail, '"') OPERATOR(pg_catalog.+) 1), '"')
-           OPERATOR(pg_catalog.<=) 19 THEN
-            owners := pg_catalog.jsonb_path_query_array(d OPERATOR(pg_catalog.-) 'association_type',
-                '$.keyvalue()'::pg_catalog.jsonpath);
-            n := pg_catalog.jsonb_array_length(owners);
+       AND rest OPERATOR(pg_catalog.~) '^[{]"[1-9][0-9.":, ]*[}]$'
+       AND pg_catalog.strpos(rest, '"0') OPERATOR(pg_catalog.=) 0 THEN
+        pieces := pg_catalog.string_to_array(rest, '"');
+        owners := pg_catalog.jsonb_path_query_array(d OPERATOR(pg_catalog.-) 'association_type',
+            '$.*'::pg_catalog.jsonpath);
+        n := pg_catalog.jsonb_array_length(owners);
+        -- Only the characters of ids and numbers, no string value (each
+        -- quote pairs up with a key), no id starting with 0.
+        IF pg_catalog.cardinality(pieces) OPERATOR(pg_catalog.=) ((2 OPERATOR(pg_catalog.*) n) OPERATOR(pg_catalog.+) 1) THEN
             IF n OPERATOR(pg_catalog.>=) 2 AND n OPERATOR(pg_catalog.<=) 10000 THEN
                 fast := true;
-                weights := pg_catalog.array_fill(0::numeric, ARRAY[n]);
+                ids := pg_catalog.array_fill(0::bigint, ARRAY[n]);
+                floors := pg_catalog.array_fill(0::numeric, ARRAY[n]);
+                rems := floors;
                 FOR i IN 1 .. n LOOP
-                    v := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog.->) 'value')::numeric;
+                    v := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1))::numeric;
                     IF v OPERATOR(pg_catalog.<=) 0 OR v OPERATOR(pg_catalog.>) 100
                        OR pg_catalog.scale(v) OPERATOR(pg_catalog.>) 2 AND v OPERATOR(pg_catalog.<>) pg_catalog.round(v, 2) THEN
                         fast := false;
                         EXIT;
                     END IF;
-                    weights[i] := v OPERATOR(pg_catalog.*) 100;
-                    w_sum := w_sum OPERATOR(pg_catalog.+) weights[i];
+                    -- An id: digits only, at most 18.
+                    key := pieces[2 OPERATOR(pg_catalog.*) i];
+                    IF pg_catalog.ltrim(key, '0123456789') OPERATOR(pg_catalog.<>) ''
+                       OR pg_catalog.length(key) OPERATOR(pg_catalog.>) 18 THEN
+                        fast := false;
+                        EXIT;
+                    END IF;
+                    ids[i] := key::bigint;
+                    w_sum := w_sum OPERATOR(pg_catalog.+) v;
+                    scaled := units OPERATOR(pg_catalog.*) v OPERATOR(pg_catalog.*) 100;
+                    floors[i] := pg_catalog.div(scaled, 10000);
+                    rems[i] := scaled OPERATOR(pg_catalog.-) (floors[i] OPERATOR(pg_catalog.*) 10000);
+                    given := given OPERATOR(pg_catalog.+) floors[i];
                 END LOOP;
-                fast := fast AND w_sum OPERATOR(pg_catalog.=) 10000
+                fast := fast AND w_sum OPERATOR(pg_catalog.=) 100
                         AND pg_catalog.octet_length(rest) OPERATOR(pg_catalog.<=) 524200;
             END IF;
         END IF;
@@ -620,6 +646,7 @@ BEGIN
                 USING ERRCODE = '22023';
         END IF;
         w_sum := 0;
+        given := 0;
         IF kind OPERATOR(pg_catalog.=) 'individual' THEN
             owner_id := pg_catalog.jsonb_path_query_first(d,
                 '$.keyvalue() ? (@.key like_regex "^[0-9]+$").key'::pg_catalog.jsonpath)
@@ -630,6 +657,10 @@ BEGIN
         ELSIF kind OPERATOR(pg_catalog.=) 'joint_ownership' THEN
             owners := d OPERATOR(pg_catalog.->) 'joint_owners';
             n := pg_catalog.jsonb_array_length(owners);
+            ids := pg_catalog.array_fill(0::bigint, ARRAY[n]);
+            FOR i IN 1 .. n LOOP
+                ids[i] := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1))::numeric::bigint;
+            END LOOP;
             weights := pg_catalog.array_fill(1::numeric, ARRAY[n]);
             w_sum := n;
         ELSE
@@ -637,23 +668,25 @@ BEGIN
             owners := pg_catalog.jsonb_path_query_array(d,
                 '$.keyvalue() ? (@.key like_regex "^[0-9]+$")'::pg_catalog.jsonpath);
             n := pg_catalog.jsonb_array_length(owners);
+            ids := pg_catalog.array_fill(0::bigint, ARRAY[n]);
             weights := pg_catalog.array_fill(0::numeric, ARRAY[n]);
             FOR i IN 1 .. n LOOP
+                ids[i] := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1)
+                           OPERATOR(pg_catalog.->>) 'key')::bigint;
                 weights[i] := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1)
                                OPERATOR(pg_catalog.->) 'value')::numeric OPERATOR(pg_catalog.*) 100;
                 w_sum := w_sum OPERATOR(pg_catalog.+) weights[i];
             END LOOP;
         END IF;
+        floors := weights;
+        rems := weights;
+        FOR i IN 1 .. n LOOP
+            scaled := units OPERATOR(pg_catalog.*) weights[i];
+            floors[i] := pg_catalog.div(scaled, w_sum);
+            rems[i] := pg_catalog.mod(scaled, w_sum);
+            given := given OPERATOR(pg_catalog.+) floors[i];
+        END LOOP;
     END IF;
-    step := (sign OPERATOR(pg_catalog.||) '1e-' OPERATOR(pg_catalog.||) decimals::pg_catalog.text)::numeric;
-    floors := weights;
-    rems := weights;
-    FOR i IN 1 .. n LOOP
-        scaled := units OPERATOR(pg_catalog.*) weights[i];
-        floors[i] := pg_catalog.div(scaled, w_sum);
-        rems[i] := pg_catalog.mod(scaled, w_sum);
-        given := given OPERATOR(pg_catalog.+) floors[i];
-    END LOOP;
     spare := (units OPERATOR(pg_catalog.-) given)::integer;
     IF spare OPERATOR(pg_catalog.>) 0 AND n OPERATOR(pg_catalog.<=) 64 THEN
         FOR _ IN 1 .. spare LOOP
@@ -676,16 +709,16 @@ BEGIN
             floors[best] := floors[best] OPERATOR(pg_catalog.+) 1;
         END LOOP;
     END IF;
+    -- Minor units to a decimal of scale `decimals`, exactly: times
+    -- 10^-decimals read from text at that scale (a division would round
+    -- past 16 digits; numeric products are exact).
+    IF decimals OPERATOR(pg_catalog.=) 2 AND sign OPERATOR(pg_catalog.=) '' THEN
+        step := 0.01;
+    ELSE
+        step := (sign OPERATOR(pg_catalog.||) '1e-' OPERATOR(pg_catalog.||) decimals::pg_catalog.text)::numeric;
+    END IF;
     FOR i IN 1 .. n LOOP
-        IF kind OPERATOR(pg_catalog.=) 'joint_ownership' THEN
-            owner_id := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1))::numeric::bigint;
-        ELSE
-            owner_id := (owners OPERATOR(pg_catalog.->) (i OPERATOR(pg_catalog.-) 1)
-                         OPERATOR(pg_catalog.->>) 'key')::bigint;
-        END IF;
-        -- Minor units to a decimal of scale `decimals`, exactly: times
-        -- 10^-decimals read from text at that scale (a division would round
-        -- past 16 digits; numeric products are exact).
+        owner_id := ids[i];
         part := floors[i] OPERATOR(pg_catalog.*) step;
         RETURN NEXT;
     END LOOP;
