@@ -23,9 +23,11 @@
 -- OPERATOR(pg_catalog.=). Literals that hold a backslash are E'' strings,
 -- which read the same whatever standard_conforming_strings says.
 -- Why qualify rather than `SET search_path` on each function: a SET clause
--- makes every call save and restore a GUC (measured: +0.9 us a call, about
--- half the cost of a whole strict check) and stops a SQL function from being
--- inlined into the query that calls it.
+-- makes every call save and restore a setting, and stops a SQL function from
+-- being inlined into the query that calls it. Measured on PostgreSQL 17 over
+-- 200,000 documents, same run: ownership_is_valid_strict with a SET clause
+-- took 3 % longer; ownership_apportion, whose SQL wrapper is then no longer
+-- inlined, 27 % longer.
 --
 -- Collation and locale: nothing here depends on them. Keys are matched with
 -- regular expressions that name their characters (ASCII digits, the 25
