@@ -353,6 +353,62 @@ fn constrain_errors_exit_2_with_what_went_wrong() {
     );
 }
 
+/// `constrain --schema`: the functions go into that schema and the
+/// constraint calls them there; a schema that does not exist, or a name that
+/// would need quoting, is refused before anything changes.
+#[test]
+fn constrain_installs_into_the_schema_it_is_given() {
+    let Some(mut db) = common::database("life_constrain_schema") else {
+        return;
+    };
+    db.batch_execute(
+        r#"CREATE TABLE client_products (id bigint PRIMARY KEY, ownership_details jsonb);
+           INSERT INTO client_products VALUES (1, '{"association_type":"individual","7":100}')"#,
+    )
+    .unwrap();
+    let url = url("life_constrain_schema");
+    common::fails(
+        &["constrain", "--database-url", &url, "--schema", "rules"],
+        "schema rules does not exist",
+    );
+    common::fails(
+        &[
+            "constrain",
+            "--database-url",
+            &url,
+            "--schema",
+            "Rules; DROP TABLE x",
+        ],
+        "invalid schema name",
+    );
+    assert!(check_constraints(&mut db).is_empty());
+    assert!(!installed(&mut db));
+    db.batch_execute("CREATE SCHEMA rules").unwrap();
+    let out = common::succeeds(&["constrain", "--database-url", &url, "--schema", "rules"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("shipped functions in rules"), "{text}");
+    let def: String = db
+        .query_one(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'ownership_details_valid'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        def,
+        "CHECK (rules.ownership_is_valid_strict(ownership_details))"
+    );
+    // Nothing went into public.
+    assert!(!installed(&mut db));
+    let version: i32 = db
+        .query_one("SELECT rules.ownership_sql_version()", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(version, coownership::sql::VERSION);
+    let err = try_write(&mut db, 1, r#"{"association_type":"individual","7":99}"#).unwrap_err();
+    assert_eq!(sqlstate(&err), "23514", "{err}");
+}
+
 /// Migrate, then roll back, and check the products table is byte for byte
 /// what it was (every column, `updated_at` included).
 fn round_trip(db: &mut Client, name: &str, options: &MigrateOptions) {
