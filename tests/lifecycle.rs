@@ -618,3 +618,195 @@ fn a_dry_run_and_no_backup_keep_no_backup() {
     assert_ne!(a.backup, b.backup);
     assert_eq!(count_backups(&mut db), 2);
 }
+
+/// Rows the application edits after the migration (another column, and so
+/// `updated_at`) get their document back and keep their newer `updated_at`;
+/// the others get everything back. The report counts the edited ones.
+#[test]
+fn rollback_keeps_the_applications_later_edits() {
+    let Some(mut db) = common::database("life_rb_later_edits") else {
+        return;
+    };
+    hand_made(&mut db);
+    let before: Vec<(i64, String, Option<String>)> = db
+        .query(
+            "SELECT id, updated_at::text, NULL::text FROM client_products ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    // An existing column, so that the documents are restored (not dropped).
+    db.batch_execute("ALTER TABLE client_products ADD COLUMN ownership_details jsonb")
+        .unwrap();
+    let report = migrate(
+        &cfg("life_rb_later_edits"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let backup = report.backup.unwrap();
+    // The application renames products 3 and 4 after the migration.
+    db.batch_execute(
+        "UPDATE client_products SET product_name = 'renamed', updated_at = '2031-01-01 00:00:00+00' \
+         WHERE id IN (3, 4)",
+    )
+    .unwrap();
+    let undone = rollback(&cfg("life_rb_later_edits"), &RollbackOptions::new(&backup)).unwrap();
+    assert!(!undone.refused, "{}", undone.summary());
+    assert_eq!(undone.edited_since, 2, "{}", undone.summary());
+    assert!(
+        undone.summary().contains("2 of them edited since"),
+        "{}",
+        undone.summary()
+    );
+    assert_eq!(undone.to_json()["edited_since"], 2);
+    let after: Vec<(i64, String, Option<String>)> = db
+        .query(
+            "SELECT id, updated_at::text, ownership_details::text FROM client_products ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    for ((id, was, _), (_, now, doc)) in before.iter().zip(&after) {
+        assert_eq!(doc, &None, "product {id}: its document is restored (none)");
+        if [3, 4].contains(id) {
+            assert_eq!(
+                now, "2031-01-01 00:00:00+00",
+                "product {id} keeps its later edit"
+            );
+        } else {
+            assert_eq!(now, was, "product {id} gets its updated_at back");
+        }
+    }
+    let names: Vec<String> = db
+        .query(
+            "SELECT product_name FROM client_products WHERE id IN (3, 4)",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(names, ["renamed", "renamed"]);
+}
+
+/// An empty link table is refused, on a fresh database and over documents
+/// already migrated (which it would all wipe); so is replacing a document
+/// that names owners with a no-owner one. Each says why, writes nothing, and
+/// goes through when told it is intended.
+#[test]
+fn migrate_refuses_to_remove_owners_unless_told() {
+    let Some(mut db) = common::database("life_no_wipe") else {
+        return;
+    };
+    hand_made(&mut db);
+    let links: Vec<(i64, i64, String)> = db
+        .query(
+            "SELECT product_id, product_owner_id, created_at::text FROM product_owner_products ORDER BY id",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    db.batch_execute("DELETE FROM product_owner_products")
+        .unwrap();
+    let url = url("life_no_wipe");
+
+    // A fresh database with an empty link table.
+    let e = migrate(
+        &cfg("life_no_wipe"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, MigrateError::EmptyLinks(t) if t == "product_owner_products"),
+        "{e}"
+    );
+    assert!(!common::has_details_column(&mut db), "nothing written");
+    common::fails(
+        &["migrate", "--database-url", &url, "--quiet"],
+        "product_owner_products is empty: migrating it would leave every product without an owner",
+    );
+
+    // Migrate with the links, then empty them: a re-run would wipe every document.
+    for (product, owner, at) in &links {
+        db.execute(
+            "INSERT INTO product_owner_products (product_id, product_owner_id, created_at) VALUES ($1, $2, $3::text::timestamptz)",
+            &[product, owner, at],
+        )
+        .unwrap();
+    }
+    migrate(
+        &cfg("life_no_wipe"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let migrated = documents(&mut db);
+    assert!(migrated.iter().filter(|(_, d)| d.is_some()).count() >= 4);
+    db.batch_execute("DELETE FROM product_owner_products")
+        .unwrap();
+    let e = migrate(
+        &cfg("life_no_wipe"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    assert!(matches!(e, MigrateError::EmptyLinks(_)), "{e}");
+    assert_eq!(documents(&mut db), migrated, "nothing written");
+
+    // Links for all but product 3: its document would lose its owners.
+    for (product, owner, at) in links.iter().filter(|(p, _, _)| *p != 3) {
+        db.execute(
+            "INSERT INTO product_owner_products (product_id, product_owner_id, created_at) VALUES ($1, $2, $3::text::timestamptz)",
+            &[product, owner, at],
+        )
+        .unwrap();
+    }
+    let e = migrate(
+        &cfg("life_no_wipe"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_err();
+    match &e {
+        MigrateError::WouldRemoveOwners { count, first, .. } => {
+            assert_eq!((*count, first.as_slice()), (1, &[3][..]), "{e}");
+        }
+        other => panic!("{other}"),
+    }
+    assert_eq!(documents(&mut db), migrated, "nothing written");
+    common::fails(
+        &["migrate", "--database-url", &url, "--quiet"],
+        "1 document(s) in client_products name owners but their products have no links left",
+    );
+    // Told it is intended: product 3 has no owner now.
+    common::succeeds(&[
+        "migrate",
+        "--database-url",
+        &url,
+        "--quiet",
+        "--allow-removing-owners",
+    ]);
+    let after = documents(&mut db);
+    assert_eq!(after.iter().find(|(id, _)| *id == 3).unwrap().1, None);
+
+    // And an empty link table, told: every product has no owner.
+    db.batch_execute("DELETE FROM product_owner_products")
+        .unwrap();
+    common::succeeds(&[
+        "migrate",
+        "--database-url",
+        &url,
+        "--quiet",
+        "--allow-empty-links",
+        "--allow-removing-owners",
+    ]);
+    assert!(documents(&mut db).iter().all(|(_, d)| d.is_none()));
+}

@@ -101,6 +101,16 @@ enum Command {
         /// Do not keep a backup of what the migration replaces (no rollback).
         #[arg(long)]
         no_backup: bool,
+        /// Migrate even an empty link table (every product gets no owner).
+        /// Without it, an empty link table is refused: it is usually the
+        /// wrong table, or one already emptied after a migration.
+        #[arg(long)]
+        allow_empty_links: bool,
+        /// Replace documents that name owners with no-owner ones (their
+        /// products have no links left). Without it, that is refused and
+        /// nothing is written.
+        #[arg(long)]
+        allow_removing_owners: bool,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -334,11 +344,15 @@ fn main() -> ExitCode {
             policy,
             dry_run,
             no_backup,
+            allow_empty_links,
+            allow_removing_owners,
             report,
             quiet,
         } => {
             let mut options = db.options(policy.into());
             options.dry_run = dry_run;
+            options.allow_empty_links = allow_empty_links;
+            options.allow_removing_owners = allow_removing_owners;
             options.backup = !no_backup;
             db.config().and_then(|config| {
                 with_results(report, |r| run_migrate(&config, &options, r, quiet))

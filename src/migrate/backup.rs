@@ -10,6 +10,7 @@
 //! | `product_id` | the product |
 //! | `previous` | its `ownership_details` before (NULL when the column did not exist) |
 //! | `previous_updated_at` | its `updated_at` before (only when the table has one) |
+//! | `written_updated_at` | the `updated_at` the migration wrote (likewise; backups made before this column existed lack it) |
 //! | `written` | the document the migration wrote |
 //!
 //! and records, as JSON in the table's comment, the products table and
@@ -106,8 +107,11 @@ pub(super) fn create(
         name = format!("ownership_backup_{stamp}_{n}");
     }
     let target = format!("{}.{}", quote_ident(&schema), quote_ident(&name));
+    // The `updated_at` the migration is about to write (its transaction's
+    // `now()`), so that a rollback can tell a row the application edited
+    // since from one it did not.
     let updated_at = if meta.updated_at {
-        "p.updated_at AS previous_updated_at, "
+        "p.updated_at AS previous_updated_at, now() AS written_updated_at, "
     } else {
         ""
     };
@@ -173,6 +177,12 @@ pub struct RollbackReport {
     pub dry_run: bool,
     /// Rows restored (or that would be).
     pub restored: u64,
+    /// Of those, rows the application edited after the migration (another
+    /// column, so their `updated_at` is no longer the migration's): their
+    /// document is restored and their newer `updated_at` kept. Zero for a
+    /// backup from before `written_updated_at` was kept (every row then
+    /// gets its previous `updated_at` back).
+    pub edited_since: u64,
     /// The `ownership_details` column was dropped (the migration had added it).
     pub column_dropped: bool,
     /// Wall-clock time.
@@ -191,6 +201,7 @@ impl RollbackReport {
             "changed_since": {"count": self.changed_since.count, "samples": self.changed_since.samples},
             "missing_products": {"count": self.missing_products.count, "samples": self.missing_products.samples},
             "restored": self.restored,
+            "edited_since": self.edited_since,
             "column_dropped": self.column_dropped,
             "seconds": self.elapsed.as_secs_f64(),
         })
@@ -237,16 +248,24 @@ impl RollbackReport {
                 self.backup,
                 self.elapsed.as_secs_f64()
             ));
+            if self.edited_since > 0 {
+                s.push_str(&format!(
+                    "  {} of them edited since the migration keep their newer updated_at\n",
+                    self.edited_since
+                ));
+            }
         }
         s
     }
 }
 
 /// Restores what a migration replaced, from its backup table, in one
-/// transaction: every backed-up row gets its previous document (and
-/// `updated_at`) back; if the migration added the `ownership_details`
-/// column, it is dropped again (with any constraint on it). Then the backup
-/// table is dropped.
+/// transaction: every backed-up row gets its previous document back, and its
+/// previous `updated_at` unless the application edited the row after the
+/// migration (its `updated_at` is no longer the one the migration wrote: it
+/// keeps the newer one; [`RollbackReport::edited_since`] counts them); if
+/// the migration added the `ownership_details` column, it is dropped again
+/// (with any constraint on it). Then the backup table is dropped.
 ///
 /// It refuses, changing nothing, when documents changed after the migration
 /// (a backed-up row whose document is no longer what the migration wrote, or,
@@ -325,6 +344,21 @@ pub fn rollback(
         .get(0);
     report.restored = restored as u64;
     report.column_dropped = meta.column_added;
+    // A row the application wrote after the migration has a newer
+    // updated_at than the one the migration wrote: it keeps it.
+    let knows_written = meta.updated_at && has_column(&mut tx, &backup, "written_updated_at")?;
+    if knows_written {
+        let edited: i64 = tx
+            .query_one(
+                &format!(
+                    "SELECT count(*) FROM {backup} b JOIN {products} p ON p.id = b.product_id \
+                     WHERE p.updated_at IS DISTINCT FROM b.written_updated_at"
+                ),
+                &[],
+            )?
+            .get(0);
+        report.edited_since = edited as u64;
+    }
     if options.dry_run || (report.changed_since.count > 0 && !options.force) {
         report.refused = report.changed_since.count > 0 && !options.force;
         tx.rollback()?;
@@ -335,7 +369,12 @@ pub fn rollback(
     if !meta.column_added {
         set.push("ownership_details = b.previous");
     }
-    if meta.updated_at {
+    if knows_written {
+        set.push(
+            "updated_at = CASE WHEN p.updated_at IS NOT DISTINCT FROM b.written_updated_at \
+             THEN b.previous_updated_at ELSE p.updated_at END",
+        );
+    } else if meta.updated_at {
         set.push("updated_at = b.previous_updated_at");
     }
     if !set.is_empty() {

@@ -81,6 +81,15 @@ pub struct MigrateOptions {
     /// Keep what the migration replaces in a backup table, in the same
     /// transaction, for [`rollback`]. Default `true`.
     pub backup: bool,
+    /// Migrate even when the link table is empty, which gives every product
+    /// no owner. Default `false`: an empty link table is refused
+    /// ([`MigrateError::EmptyLinks`]), since it usually means the wrong
+    /// table, or one already emptied after a migration.
+    pub allow_empty_links: bool,
+    /// Replace documents that name owners with no-owner ones (products
+    /// with no links left). Default `false`: refused
+    /// ([`MigrateError::WouldRemoveOwners`]), nothing written.
+    pub allow_removing_owners: bool,
     /// [`verify`] only: the rules every document must pass. Default
     /// [`Rules::Seed`](crate::Rules::Seed) (what the legacy CHECK accepts);
     /// with [`Rules::Strict`](crate::Rules::Strict), any strict violation is
@@ -97,6 +106,8 @@ impl Default for MigrateOptions {
             tables: Tables::default(),
             lock_timeout: Duration::from_secs(60),
             backup: true,
+            allow_empty_links: false,
+            allow_removing_owners: false,
             verify_rules: crate::Rules::Seed,
         }
     }
@@ -184,6 +195,21 @@ pub enum MigrateError {
     /// The named backup table is not one `migrate` made.
     #[error("{0} is not a backup made by coownership migrate")]
     NotABackup(String),
+    /// The link table has no rows: migrating would give every product no
+    /// owner (and, over documents already there, wipe them all).
+    #[error("{0} is empty: migrating it would leave every product without an owner; nothing was written (allow it with allow_empty_links, --allow-empty-links, if that is intended)")]
+    EmptyLinks(String),
+    /// Documents that name owners would be replaced with no-owner ones: their
+    /// products have no links left.
+    #[error("{count} document(s) in {table} name owners but their products have no links left, so the migration would remove every owner; nothing was written (allow it with allow_removing_owners, --allow-removing-owners, if that is intended); first: {first:?}")]
+    WouldRemoveOwners {
+        /// The products table.
+        table: String,
+        /// How many documents.
+        count: u64,
+        /// The first few products.
+        first: Vec<i64>,
+    },
     /// A table does not exist.
     #[error("table {0} does not exist")]
     MissingTable(String),

@@ -12,6 +12,8 @@ use super::db::{
     require_table, Step,
 };
 use super::merge::{link_query, merge_products_and_links, Links};
+use super::plan::NO_PREVIOUS_OWNERSHIP;
+use super::report::SAMPLES;
 use super::report::{self, MigrationReport, Sampled};
 use super::{backup, plan, MigrateError, MigrateOptions};
 use crate::split::SplitError;
@@ -212,6 +214,13 @@ pub fn migrate(
         ],
         options.lock_timeout,
     )?;
+    let any_link: bool = tx
+        .query_one(&format!("SELECT EXISTS (SELECT 1 FROM {links})"), &[])
+        .step(format!("reading {links_name}"))?
+        .get(0);
+    if !any_link && !options.allow_empty_links {
+        return Err(MigrateError::EmptyLinks(links_name.to_owned()));
+    }
     let had_column = has_column(&mut tx, &products, "ownership_details")?;
     let has_updated_at = has_column(&mut tx, &products, "updated_at")?;
     let total: i64 = tx
@@ -257,6 +266,9 @@ pub fn migrate(
         Ok(report)
     })?;
     let read_time = read_started.elapsed();
+    if had_column && !options.allow_removing_owners {
+        refuse_removing_owners(&mut tx, &products, products_name)?;
+    }
     let apply_started = Instant::now();
     // Only now the column: ADD COLUMN takes ACCESS EXCLUSIVE, which would
     // shut out the reading connections.
@@ -306,6 +318,36 @@ pub fn migrate(
     report.unchanged = report.products - report.updated;
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// Refuses when a document that names owners would become a no-owner one
+/// (NULL, or the seed policy's `no_previous_ownership` document).
+fn refuse_removing_owners(
+    tx: &mut postgres::Transaction<'_>,
+    products: &str,
+    products_name: &str,
+) -> Result<(), MigrateError> {
+    let none = NO_PREVIOUS_OWNERSHIP.replace('\'', "''");
+    let row = tx
+        .query_one(
+            &format!(
+                "SELECT count(*), (array_agg(p.id ORDER BY p.id))[1:{SAMPLES}] \
+                 FROM {products} p JOIN pg_temp.ownership_migration AS u ON p.id = u.id \
+                 WHERE p.ownership_details IS NOT NULL AND p.ownership_details <> '{none}'::jsonb \
+                   AND (u.details IS NULL OR u.details = '{none}'::jsonb)"
+            ),
+            &[],
+        )
+        .step("looking for documents that would lose their owners")?;
+    let count: i64 = row.get(0);
+    if count > 0 {
+        return Err(MigrateError::WouldRemoveOwners {
+            table: products_name.to_owned(),
+            count: count as u64,
+            first: row.get::<_, Option<Vec<i64>>>(1).unwrap_or_default(),
+        });
+    }
+    Ok(())
 }
 
 /// How the planned documents are written.
