@@ -291,14 +291,18 @@ fn exit_statuses_after_a_commit_are_honest() {
         (&["validate", "-"], 20_000),
         (&["verify", "--database-url", &url], 0),
     ] {
+        // A pipe whose reading end is closed before the tool starts: its
+        // first write fails, however little it prints (dropping the reading
+        // end after spawning would race with output that fits the pipe).
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
         let mut child = Command::new(env!("CARGO_BIN_EXE_coownership"))
             .args(args)
             .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
+            .stdout(writer)
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        drop(child.stdout.take());
         let mut stdin = child.stdin.take().unwrap();
         let _ = std::io::Write::write_all(&mut stdin, format!("{doc}\n").repeat(lines).as_bytes());
         drop(stdin);
