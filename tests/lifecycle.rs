@@ -810,3 +810,77 @@ fn migrate_refuses_to_remove_owners_unless_told() {
     ]);
     assert!(documents(&mut db).iter().all(|(_, d)| d.is_none()));
 }
+
+/// An application transaction that reads a product and then writes it,
+/// while a rollback that drops the column runs: before, the rollback held
+/// SHARE ROW EXCLUSIVE and then asked for ACCESS EXCLUSIVE, the
+/// application's write waited for it and it for the application's read: a
+/// deadlock (40P01). Now the rollback takes what it needs up front, without
+/// queueing, and waits (retrying) for the application to finish.
+#[test]
+fn rollback_does_not_deadlock_with_an_application_that_reads_then_writes() {
+    let Some(mut db) = common::database("life_rb_deadlock") else {
+        return;
+    };
+    hand_made(&mut db);
+    let report = migrate(
+        &cfg("life_rb_deadlock"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let backup = report.backup.unwrap();
+    let mut app = common::server()
+        .unwrap()
+        .connect("life_rb_deadlock")
+        .unwrap();
+    app.batch_execute("BEGIN; SELECT product_name FROM client_products WHERE id = 2")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let rolling_back = std::thread::spawn(move || {
+        rollback(&cfg("life_rb_deadlock"), &RollbackOptions::new(backup))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    app.batch_execute("UPDATE client_products SET product_name = 'renamed' WHERE id = 2; COMMIT")
+        .unwrap_or_else(|e| panic!("the application's write failed: {e}"));
+    let undone = rolling_back
+        .join()
+        .unwrap()
+        .unwrap_or_else(|e| panic!("the rollback failed: {e}"));
+    assert!(
+        !undone.refused && undone.column_dropped,
+        "{}",
+        undone.summary()
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_millis(400));
+    assert!(!common::has_details_column(&mut db));
+    let name: String = db
+        .query_one("SELECT product_name FROM client_products WHERE id = 2", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(name, "renamed");
+
+    // And a lock it cannot get within --lock-timeout: exit 2, naming the holder.
+    let report = migrate(
+        &cfg("life_rb_deadlock"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    app.batch_execute("BEGIN; SELECT 1 FROM client_products LIMIT 1")
+        .unwrap();
+    common::fails(
+        &[
+            "rollback",
+            "--database-url",
+            &url("life_rb_deadlock"),
+            "--backup",
+            &report.backup.unwrap(),
+            "--lock-timeout",
+            "1",
+        ],
+        "could not lock",
+    );
+    app.batch_execute("COMMIT").unwrap();
+    assert!(common::has_details_column(&mut db), "nothing changed");
+}

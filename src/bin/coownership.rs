@@ -169,6 +169,10 @@ enum Command {
         /// Restore even documents that changed since (their changes are lost).
         #[arg(long)]
         force: bool,
+        /// Seconds to keep trying for the table locks (never queueing, never
+        /// holding one while waiting for another) before giving up.
+        #[arg(long, default_value_t = 60)]
+        lock_timeout: u64,
         /// Check and report, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -386,12 +390,14 @@ fn main() -> ExitCode {
             database_url,
             backup,
             force,
+            lock_timeout,
             dry_run,
             report,
         } => {
             let options = RollbackOptions {
                 force,
                 dry_run,
+                lock_timeout: std::time::Duration::from_secs(lock_timeout),
                 ..RollbackOptions::new(backup)
             };
             db_config(&database_url)

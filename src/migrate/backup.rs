@@ -23,7 +23,8 @@ use postgres::GenericClient;
 use serde_json::{json, Value};
 
 use super::db::{
-    begin, connect, has_column, quote_ident, quote_table, require_table, resolve_table, Step,
+    begin, connect, has_column, lock_tables, quote_ident, quote_table, require_table,
+    resolve_table, Step,
 };
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
@@ -142,7 +143,7 @@ pub struct RollbackOptions {
     pub force: bool,
     /// Check and report, change nothing.
     pub dry_run: bool,
-    /// How long to wait for the table lock. Default 60 s.
+    /// How long to keep trying for the table locks (never queueing). Default 60 s.
     pub lock_timeout: Duration,
 }
 
@@ -271,7 +272,11 @@ impl RollbackReport {
 /// (a backed-up row whose document is no longer what the migration wrote, or,
 /// when the migration added the column, a row with a document it did not
 /// write), unless `force`. Writers wait while it runs (`SHARE ROW EXCLUSIVE`
-/// on the products table, `ACCESS EXCLUSIVE` for a column drop).
+/// on the products table; `ACCESS EXCLUSIVE`, readers too, when it drops the
+/// column). It takes that lock before anything else, without queueing: if
+/// the table is busy it lets go and tries again (10 to 200 ms apart) until
+/// [`RollbackOptions::lock_timeout`], so it neither deadlocks with an
+/// application transaction nor makes readers queue behind it.
 ///
 /// ```no_run
 /// use coownership::migrate::{migrate, rollback, MigrateOptions, RollbackOptions};
@@ -303,9 +308,24 @@ pub fn rollback(
         .ok_or_else(|| MigrateError::NotABackup(options.backup.clone()))?;
     let products = quote_table(&meta.products_table)?;
     require_table(&mut tx, &products, &meta.products_table)?;
-    tx.batch_execute(&format!(
-        "LOCK TABLE {products} IN SHARE ROW EXCLUSIVE MODE; LOCK TABLE {backup} IN SHARE MODE"
-    ))?;
+    // Every lock it will need, up front: dropping the column needs ACCESS
+    // EXCLUSIVE, and upgrading to it later, while an application that read
+    // a product waits to write it, is a deadlock. Taken without queueing
+    // (NOWAIT, retried with backoff until the lock timeout), so no reader
+    // waits behind a rollback that is itself waiting.
+    let mode = if meta.column_added {
+        "ACCESS EXCLUSIVE"
+    } else {
+        "SHARE ROW EXCLUSIVE"
+    };
+    lock_tables(
+        &mut tx,
+        &[
+            (&products, mode, &meta.products_table),
+            (&backup, "SHARE", &options.backup),
+        ],
+        options.lock_timeout,
+    )?;
     let mut report = RollbackReport {
         backup: options.backup.clone(),
         products_table: meta.products_table.clone(),
