@@ -877,10 +877,81 @@ fn rollback_does_not_deadlock_with_an_application_that_reads_then_writes() {
             "--backup",
             &report.backup.unwrap(),
             "--lock-timeout",
-            "1",
+            "1500ms",
         ],
-        "could not lock",
+        "could not lock public.client_products within 1500 ms",
     );
+    // Durations take seconds or a unit; anything else is a usage error.
+    for bad in ["2h", "1.5s", "ms", "1 s"] {
+        common::fails(
+            &[
+                "rollback",
+                "--database-url",
+                &url("life_rb_deadlock"),
+                "--backup",
+                "x",
+                "--lock-timeout",
+                bad,
+            ],
+            "invalid duration",
+        );
+    }
     app.batch_execute("COMMIT").unwrap();
     assert!(common::has_details_column(&mut db), "nothing changed");
+}
+
+/// A re-run that changes nothing keeps no (empty) backup; one that changes
+/// something keeps its backup, of exactly the rows it changed.
+#[test]
+fn a_re_run_that_changes_nothing_keeps_no_backup() {
+    let Some(mut db) = common::database("life_no_empty_backup") else {
+        return;
+    };
+    hand_made(&mut db);
+    let backups = |db: &mut Client| -> i64 {
+        db.query_one(
+            "SELECT count(*) FROM pg_class WHERE relname LIKE 'ownership_backup_%' AND relkind = 'r'",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    let first = migrate(
+        &cfg("life_no_empty_backup"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert!(first.backup.is_some());
+    assert_eq!(backups(&mut db), 1);
+    for _ in 0..2 {
+        let again = migrate(
+            &cfg("life_no_empty_backup"),
+            &MigrateOptions::default(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!((again.updated, again.backup.as_deref()), (0, None));
+        assert!(!again.summary().contains("backup:"), "{}", again.summary());
+        assert_eq!(backups(&mut db), 1, "no empty backup left behind");
+    }
+    // A link added: one document changes, and its backup holds that row.
+    db.batch_execute(
+        "INSERT INTO product_owner_products (product_id, product_owner_id) VALUES (2, 21)",
+    )
+    .unwrap();
+    let third = migrate(
+        &cfg("life_no_empty_backup"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(third.updated, 1);
+    let backup = third.backup.expect("a backup of the changed row");
+    let rows: i64 = db
+        .query_one(&format!("SELECT count(*) FROM {backup}"), &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1);
+    assert_eq!(backups(&mut db), 2);
 }

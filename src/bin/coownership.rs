@@ -147,9 +147,10 @@ enum Command {
         /// ends with exactly one rule.
         #[arg(long)]
         replace_legacy: bool,
-        /// Seconds to wait for a table lock.
-        #[arg(long, default_value_t = 10)]
-        lock_timeout: u64,
+        /// How long to wait for a table lock: seconds (`10`), or with a unit
+        /// (`500ms`, `2s`, `1min`).
+        #[arg(long, default_value = "10", value_parser = parse_duration)]
+        lock_timeout: std::time::Duration,
         /// Also write the summary as JSON to this file.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -169,10 +170,11 @@ enum Command {
         /// Restore even documents that changed since (their changes are lost).
         #[arg(long)]
         force: bool,
-        /// Seconds to keep trying for the table locks (never queueing, never
-        /// holding one while waiting for another) before giving up.
-        #[arg(long, default_value_t = 60)]
-        lock_timeout: u64,
+        /// How long to keep trying for the table locks (never queueing, never
+        /// holding one while waiting for another) before giving up: seconds
+        /// (`60`), or with a unit (`500ms`, `2s`, `1min`).
+        #[arg(long, default_value = "60", value_parser = parse_duration)]
+        lock_timeout: std::time::Duration,
         /// Check and report, change nothing.
         #[arg(long)]
         dry_run: bool,
@@ -240,10 +242,11 @@ struct DbArgs {
     /// The link table read by the migration.
     #[arg(long, default_value = "product_owner_products")]
     links_table: String,
-    /// Seconds to keep trying for the table locks (never queueing, never
-    /// holding one while waiting for another) before giving up.
-    #[arg(long, default_value_t = 60)]
-    lock_timeout: u64,
+    /// How long to keep trying for the table locks (never queueing, never
+    /// holding one while waiting for another) before giving up: seconds
+    /// (`60`), or with a unit (`500ms`, `2s`, `1min`).
+    #[arg(long, default_value = "60", value_parser = parse_duration)]
+    lock_timeout: std::time::Duration,
 }
 
 impl DbArgs {
@@ -254,7 +257,7 @@ impl DbArgs {
                 products: self.products_table.clone(),
                 links: self.links_table.clone(),
             },
-            lock_timeout: std::time::Duration::from_secs(self.lock_timeout),
+            lock_timeout: self.lock_timeout,
             ..MigrateOptions::default()
         }
     }
@@ -262,6 +265,29 @@ impl DbArgs {
     fn config(&self) -> Result<postgres::Config, Fatal> {
         db_config(&self.database_url)
     }
+}
+
+/// A duration on the command line: whole seconds (`60`, what earlier
+/// versions took), or a whole number with a unit: `ms`, `s` or `min`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("invalid duration {text:?}: expected seconds (60) or a number with ms, s or min (500ms, 2s, 1min)"))?;
+    let d = match unit {
+        "" | "s" => std::time::Duration::from_secs(n),
+        "ms" => std::time::Duration::from_millis(n),
+        "min" => std::time::Duration::from_secs(n.saturating_mul(60)),
+        _ => {
+            return Err(format!(
+                "invalid duration {text:?}: the unit must be ms, s or min (500ms, 2s, 1min)"
+            ))
+        }
+    };
+    Ok(d)
 }
 
 fn print_sql(schema: &str) -> Result<ExitCode, Fatal> {
@@ -381,7 +407,7 @@ fn main() -> ExitCode {
                 schema,
                 dry_run,
                 replace_legacy,
-                lock_timeout: std::time::Duration::from_secs(lock_timeout),
+                lock_timeout,
             };
             db_config(&database_url)
                 .and_then(|config| with_results(report, |r| run_constrain(&config, &options, r)))
@@ -397,7 +423,7 @@ fn main() -> ExitCode {
             let options = RollbackOptions {
                 force,
                 dry_run,
-                lock_timeout: std::time::Duration::from_secs(lock_timeout),
+                lock_timeout,
                 ..RollbackOptions::new(backup)
             };
             db_config(&database_url)

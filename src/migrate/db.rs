@@ -262,7 +262,7 @@ pub(super) fn lock_tables(
         if started.elapsed() >= timeout {
             return Err(MigrateError::LockTimeout {
                 table: name.into(),
-                seconds: timeout.as_secs(),
+                waited: timeout,
                 holders: lock_holders(tx, quoted)?,
             });
         }

@@ -135,12 +135,12 @@ pub enum MigrateError {
     /// The table locks could not all be taken within the lock timeout. The
     /// tool never waits for one lock while holding another, so it cannot
     /// deadlock with the application, nor make others queue behind it.
-    #[error("could not lock {table} within {seconds} s, nothing was written; {}", describe_holders(.holders))]
+    #[error("could not lock {table} within {}, nothing was written; {}", describe_duration(*.waited), describe_holders(.holders))]
     LockTimeout {
         /// The table that stayed locked.
         table: String,
         /// How long the tool tried.
-        seconds: u64,
+        waited: Duration,
         /// The sessions holding locks on it: pid, application, state, query.
         holders: Vec<String>,
     },
@@ -242,6 +242,15 @@ pub enum MigrateError {
     /// A row from the database was not in the expected shape.
     #[error("unexpected row from the database: {0}")]
     UnexpectedRow(String),
+}
+
+/// `60 s`, `2 s`, `500 ms`: whole seconds when whole.
+fn describe_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
 }
 
 fn describe_holders(holders: &[String]) -> String {

@@ -62,7 +62,8 @@ pub struct MigrationReport {
     pub unchanged: u64,
     /// The backup table holding what the migration replaced
     /// (`schema.ownership_backup_…`), for [`rollback`](super::rollback); `None`
-    /// in a dry run or without a backup.
+    /// in a dry run, without a backup, or when nothing was replaced (a
+    /// re-run that found every document in place keeps no empty backup).
     pub backup: Option<String>,
     /// Wall-clock time.
     pub elapsed: Duration,

@@ -290,6 +290,15 @@ pub fn migrate(
         kept = Some(backup::create(&mut tx, &products, &meta, writer.changed())?);
     }
     let updated = writer.apply_temporary_table(&mut tx)?;
+    if updated == 0 && had_column {
+        // Nothing replaced, nothing to roll back: no empty backup table
+        // left behind by every re-run.
+        if let Some(name) = kept.take() {
+            let quoted = super::db::quote_table(&name)?;
+            tx.batch_execute(&format!("DROP TABLE {quoted}"))
+                .step(format!("dropping the empty backup {name}"))?;
+        }
+    }
     let mut report = MigrationReport {
         policy: options.policy,
         dry_run: options.dry_run,
