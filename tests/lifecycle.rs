@@ -407,6 +407,19 @@ fn constrain_installs_into_the_schema_it_is_given() {
     assert_eq!(version, coownership::sql::VERSION);
     let err = try_write(&mut db, 1, r#"{"association_type":"individual","7":99}"#).unwrap_err();
     assert_eq!(sqlstate(&err), "23514", "{err}");
+    // status finds the functions where the constraint calls them.
+    let s = coownership::migrate::status(&cfg("life_constrain_schema"), &MigrateOptions::default())
+        .unwrap();
+    assert_eq!(
+        (s.sql_schema.as_str(), s.sql_version),
+        ("rules", Some(coownership::sql::VERSION))
+    );
+    assert!(
+        s.summary().contains("shipped functions in rules: revision"),
+        "{}",
+        s.summary()
+    );
+    assert_eq!(s.links, None, "no link table here");
 }
 
 /// Migrate, then roll back, and check the products table is byte for byte
@@ -954,4 +967,108 @@ fn a_re_run_that_changes_nothing_keeps_no_backup() {
         .get(0);
     assert_eq!(rows, 1);
     assert_eq!(backups(&mut db), 2);
+}
+
+/// `status` at each stage of the lifecycle, through the library and the
+/// CLI (summary and `--json`); it changes nothing.
+#[test]
+fn status_says_where_the_database_is() {
+    let Some(mut db) = common::database("life_status") else {
+        return;
+    };
+    hand_made(&mut db);
+    let options = MigrateOptions::default();
+    let s = coownership::migrate::status(&cfg("life_status"), &options).unwrap();
+    assert_eq!((s.links, s.products, s.column), (Some(15), 6, false));
+    assert!(s.constraints.is_empty() && s.backups.is_empty() && s.sql_version.is_none());
+    assert!(
+        s.summary()
+            .contains("no ownership_details column: not migrated"),
+        "{}",
+        s.summary()
+    );
+
+    let report = migrate(&cfg("life_status"), &options, &mut |_, _| {}).unwrap();
+    let backup = report.backup.unwrap();
+    db.batch_execute(
+        r#"UPDATE client_products SET ownership_details = '{"association_type":"tenants_in_common","1":50,"2":60}' WHERE id = 6"#,
+    )
+    .unwrap();
+    let s = coownership::migrate::status(&cfg("life_status"), &options).unwrap();
+    assert!(s.column);
+    assert_eq!(
+        (s.valid_strict, s.no_owner, s.invalid_strict, s.invalid_seed),
+        (4, 1, 1, 1)
+    );
+    assert_eq!(s.invalid_samples, [(6, vec!["total_not_100"])]);
+    assert_eq!(s.backups.len(), 1);
+    assert_eq!(
+        (s.backups[0].name.as_str(), s.backups[0].rows),
+        (backup.as_str(), 5)
+    );
+    assert!(
+        s.backups[0].age.is_some_and(|a| a.as_secs() < 600),
+        "{:?}",
+        s.backups[0]
+    );
+
+    // Fixed, constrained, indexed (one index left INVALID, as a failed
+    // CREATE INDEX CONCURRENTLY leaves it).
+    migrate(
+        &cfg("life_status"),
+        &MigrateOptions {
+            backup: false,
+            ..options.clone()
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    constrain(&cfg("life_status"), &strict()).unwrap();
+    db.batch_execute(
+        "CREATE INDEX products_details_gin ON client_products USING gin (ownership_details);
+         CREATE INDEX products_owner_ids ON client_products USING gin (public.ownership_owner_ids(ownership_details));
+         UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'products_owner_ids'::regclass;
+         ALTER TABLE client_products ADD CONSTRAINT valid_product_ownership_details_precise
+             CHECK (ownership_details IS NOT NULL OR true) NOT VALID",
+    )
+    .unwrap();
+    let before = checksum(&mut db, "client_products").unwrap();
+    let out = common::succeeds(&["status", "--database-url", &url("life_status"), "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["documents"]["invalid_strict"], 0);
+    assert_eq!(json["documents"]["valid_strict"], 5);
+    assert_eq!(json["sql"]["installed_version"], coownership::sql::VERSION);
+    assert_eq!(json["sql"]["this_version"], coownership::sql::VERSION);
+    assert_eq!(json["constraints"][0]["name"], "ownership_details_valid");
+    assert_eq!(json["constraints"][0]["valid"], true);
+    assert_eq!(json["constraints"][1]["valid"], false);
+    assert_eq!(json["indexes"].as_array().unwrap().len(), 2);
+    let out = common::succeeds(&["status", "--database-url", &url("life_status")]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "link table product_owner_products: 15 rows",
+        "6 products: 5 valid (strict), 1 with no owner (NULL), 0 breaking the strict rules, 0 refused by the seed's CHECK",
+        "constraint ownership_details_valid: VALID (CHECK (ownership_is_valid_strict(ownership_details)))",
+        "constraint valid_product_ownership_details_precise: NOT VALID",
+        "shipped functions in public: revision 4, this build's",
+        "index products_owner_ids (INVALID: rebuild it)",
+        &format!("backup {backup}: 5 rows"),
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    assert_eq!(
+        checksum(&mut db, "client_products").unwrap(),
+        before,
+        "status changes nothing"
+    );
+    common::fails(
+        &[
+            "status",
+            "--database-url",
+            &url("life_status"),
+            "--products-table",
+            "nope",
+        ],
+        "table nope does not exist",
+    );
 }

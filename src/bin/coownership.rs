@@ -200,10 +200,23 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Where the database is in the lifecycle: the link table, the column,
+    /// how many documents are valid, missing or invalid under each rule set,
+    /// the constraints (VALID or NOT VALID), the shipped SQL's revision, the
+    /// backups, the indexes. Changes nothing.
+    ///
+    /// Exit status: 0, or 2 on errors.
+    Status {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Print the report as JSON instead of the summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Start a throwaway PostgreSQL, create the legacy tables with synthetic
     /// products and run the whole lifecycle: migrate, verify, constrain, a
-    /// bad write the constraint rejects, rollback, and a check that the
-    /// original state is back. Tears the server down.
+    /// bad write the constraint rejects, status, rollback, and a check that
+    /// the original state is back. Tears the server down.
     Demo {
         /// How many products to create.
         #[arg(long, default_value_t = 100_000)]
@@ -439,6 +452,18 @@ fn main() -> ExitCode {
             options.verify_rules = rules.into();
             db.config()
                 .and_then(|config| with_results(report, |r| run_verify(&config, &options, r)))
+        }
+        Command::Status { db, json } => {
+            let options = db.options(SplitPolicy::Balanced);
+            db.config().and_then(|config| {
+                let report = coownership::migrate::status(&config, &options)?;
+                if json {
+                    outln!("{}", report.to_json())?;
+                } else {
+                    out!("{}", report.summary())?;
+                }
+                Ok(ExitCode::SUCCESS)
+            })
         }
         Command::Demo {
             products,
@@ -916,7 +941,12 @@ fn demo(products: u64, policy: SplitPolicy, quiet: bool) -> Result<ExitCode, Fat
         }
     }
 
-    note!("\ncoownership demo: 5. rollback");
+    note!("\ncoownership demo: 5. status");
+    let status = coownership::migrate::status(&config, &options)?;
+    out!("{}", status.summary())?;
+    ok &= status.invalid_strict == 0 && status.constraints.iter().all(|c| c.valid);
+
+    note!("\ncoownership demo: 6. rollback");
     let backup = migrated
         .backup
         .ok_or_else(|| Fatal("the migration kept no backup".into()))?;

@@ -32,6 +32,7 @@ mod merge;
 pub mod plan;
 pub mod report;
 mod run;
+pub mod status;
 mod verify;
 
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub use backup::{rollback, RollbackOptions, RollbackReport};
 pub use constrain::{constrain, ConstrainOptions, ConstrainReport};
 pub use report::{MigrationReport, Sampled, VerifyReport};
 pub use run::migrate;
+pub use status::{status, StatusReport};
 pub use verify::verify;
 
 /// The legacy tables (names may be schema-qualified: `legacy.client_products`).
