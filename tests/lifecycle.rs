@@ -1072,3 +1072,60 @@ fn status_says_where_the_database_is() {
         "table nope does not exist",
     );
 }
+
+/// One run per table at a time: while another run (here: a session holding
+/// the run's advisory lock, as a running migrate does) works on the table,
+/// migrate, constrain and rollback fail at once, naming it, and do nothing.
+#[test]
+fn a_second_run_on_the_same_table_fails_at_once_naming_the_first() {
+    let Some(mut db) = common::database("life_one_run") else {
+        return;
+    };
+    hand_made(&mut db);
+    let url = url("life_one_run");
+    let report = migrate(
+        &cfg("life_one_run"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let backup = report.backup.unwrap();
+    let mut other = common::server().unwrap().connect("life_one_run").unwrap();
+    other
+        .batch_execute(
+            "SET application_name = 'the other run'; \
+             SELECT pg_advisory_lock((x'636f6f77'::bigint << 32) | 'client_products'::regclass::oid::bigint)",
+        )
+        .unwrap();
+    let pid: i32 = other
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let before = checksum(&mut db, "client_products").unwrap();
+    let started = std::time::Instant::now();
+    for args in [
+        vec!["migrate", "--database-url", &url, "--quiet"],
+        vec!["constrain", "--database-url", &url],
+        vec!["rollback", "--database-url", &url, "--backup", &backup],
+    ] {
+        let out = common::cli(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        // (rollback names the table as the backup recorded it: public.client_products)
+        for part in [
+            "another coownership run is working on ",
+            "client_products, nothing was done",
+            &format!("pid {pid} (the other run, started "),
+        ] {
+            assert!(stderr.contains(part), "{args:?}: {stderr}");
+        }
+    }
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "at once, not after a wait"
+    );
+    assert_eq!(checksum(&mut db, "client_products").unwrap(), before);
+    assert!(check_constraints(&mut db).is_empty());
+    drop(other);
+    common::succeeds(&["constrain", "--database-url", &url]);
+}

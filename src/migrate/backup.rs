@@ -23,7 +23,7 @@ use postgres::GenericClient;
 use serde_json::{json, Value};
 
 use super::db::{
-    begin, connect, has_column, lock_tables, quote_ident, quote_table, require_table,
+    begin, claim_table, connect, has_column, lock_tables, quote_ident, quote_table, require_table,
     resolve_table, Step,
 };
 use super::report::{Sampled, SAMPLES};
@@ -308,6 +308,7 @@ pub fn rollback(
         .ok_or_else(|| MigrateError::NotABackup(options.backup.clone()))?;
     let products = quote_table(&meta.products_table)?;
     require_table(&mut tx, &products, &meta.products_table)?;
+    claim_table(&mut tx, &products, &meta.products_table)?;
     // Every lock it will need, up front: dropping the column needs ACCESS
     // EXCLUSIVE, and upgrading to it later, while an application that read
     // a product waits to write it, is a deadlock. Taken without queueing

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use postgres::GenericClient;
 use serde_json::{json, Value};
 
-use super::db::{begin, connect, describe, has_column, quote_table, require_table};
+use super::db::{begin, claim_table, connect, describe, has_column, quote_table, require_table};
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
 use crate::sql::{check_schema, functions, CONSTRAINT_NAME, DEFAULT_SCHEMA, VERSION};
@@ -216,6 +216,7 @@ pub fn constrain(
     let mut client = connect(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     require_table(&mut tx, &products, &options.products)?;
+    claim_table(&mut tx, &products, &options.products)?;
     let schema_exists: bool = tx
         .query_one("SELECT to_regnamespace($1) IS NOT NULL", &[&schema])?
         .get(0);

@@ -271,6 +271,54 @@ pub(super) fn lock_tables(
     }
 }
 
+/// The advisory lock class of a coownership run on a table: `coow`, so that
+/// a run's key is `(0x636f6f77 << 32) | table oid`.
+const RUN_LOCK_CLASS: i64 = 0x636f_6f77;
+
+/// Claims the table for this run, with a session advisory lock held until
+/// the connection closes: a second run on the same table (any of migrate,
+/// constrain, rollback) fails at once, naming the first, instead of
+/// colliding with it.
+pub(super) fn claim_table(
+    client: &mut impl GenericClient,
+    quoted: &str,
+    name: &str,
+) -> Result<(), MigrateError> {
+    let claimed: bool = client
+        .query_one(
+            "SELECT pg_try_advisory_lock(($1::bigint << 32) | $2::text::regclass::oid::bigint)",
+            &[&RUN_LOCK_CLASS, &quoted],
+        )
+        .step(format!("claiming {name} for this run"))?
+        .get(0);
+    if claimed {
+        return Ok(());
+    }
+    let holders: Vec<String> = client
+        .query(
+            "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), \
+                    coalesce(to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS TZ'), 'unknown'), \
+                    left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 100) \
+             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+               AND l.classid = $1::bigint::oid AND l.objid = $2::text::regclass::oid \
+             ORDER BY a.pid",
+            &[&RUN_LOCK_CLASS, &quoted],
+        )
+        .step(format!("finding the run that holds {name}"))?
+        .iter()
+        .map(|r| {
+            let (pid, app, started, query): (i32, String, String, String) =
+                (r.get(0), r.get(1), r.get(2), r.get(3));
+            format!("pid {pid} ({app}, started {started}, last query: {query})")
+        })
+        .collect();
+    Err(MigrateError::AlreadyRunning {
+        table: name.to_owned(),
+        holders,
+    })
+}
+
 /// The other sessions holding a lock on a table, for an operator to act on.
 fn lock_holders(tx: &mut impl GenericClient, quoted: &str) -> Result<Vec<String>, MigrateError> {
     Ok(tx

@@ -212,6 +212,16 @@ pub enum MigrateError {
         /// The first few products.
         first: Vec<i64>,
     },
+    /// Another coownership run (migrate, constrain or rollback) is working
+    /// on the same table: nothing was done. It holds a session advisory lock
+    /// with key `(0x636f6f77 << 32) | the table's oid` until it ends.
+    #[error("another coownership run is working on {table}, nothing was done: {}", if .holders.is_empty() { "it has just ended; try again".to_owned() } else { .holders.join("; ") })]
+    AlreadyRunning {
+        /// The table.
+        table: String,
+        /// The other run's session: pid, application name, start, query.
+        holders: Vec<String>,
+    },
     /// A table does not exist.
     #[error("table {0} does not exist")]
     MissingTable(String),

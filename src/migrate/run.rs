@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 
 use super::copy::{binary_row, read_ids, BINARY_COPY_HEADER};
 use super::db::{
-    begin, check_columns, connect, has_column, lock_tables, qualify, quote_table, read_connection,
-    require_table, Step,
+    begin, check_columns, claim_table, connect, has_column, lock_tables, qualify, quote_table,
+    read_connection, require_table, Step,
 };
 use super::merge::{link_query, merge_products_and_links, Links};
 use super::plan::NO_PREVIOUS_OWNERSHIP;
@@ -200,6 +200,7 @@ pub fn migrate(
         .step("setting work_mem")?;
     require_table(&mut tx, &products, products_name)?;
     require_table(&mut tx, &links, links_name)?;
+    claim_table(&mut tx, &products, products_name)?;
     // From here on the tables are named as resolved now, so that nothing,
     // not even the temporary table created below, can stand in for them.
     let products = qualify(&mut tx, &products)?;
