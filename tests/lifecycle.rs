@@ -1129,3 +1129,72 @@ fn a_second_run_on_the_same_table_fails_at_once_naming_the_first() {
     drop(other);
     common::succeeds(&["constrain", "--database-url", &url]);
 }
+
+/// A bad row that slips in between constrain's check and its constraint
+/// makes the validation fail: the constraint stays NOT VALID (every new
+/// write is checked), and the report says so, lists the row, and says how
+/// to finish or undo; it is not an error that hides what changed.
+#[test]
+fn constrain_says_what_it_left_when_validation_fails() {
+    let Some(mut db) = common::database("life_not_valid") else {
+        return;
+    };
+    db.batch_execute(
+        r#"CREATE TABLE client_products (id bigint PRIMARY KEY, ownership_details jsonb);
+           INSERT INTO client_products VALUES (1, '{"association_type":"individual","7":100}')"#,
+    )
+    .unwrap();
+    // A writer whose bad row the check cannot see yet: it commits while
+    // constrain waits to add its constraint.
+    let mut writer = common::server().unwrap().connect("life_not_valid").unwrap();
+    writer
+        .batch_execute(
+            r#"BEGIN; INSERT INTO client_products VALUES (2, '{"association_type":"tenants_in_common","1":50,"2":60}')"#,
+        )
+        .unwrap();
+    let constraining = std::thread::spawn(|| constrain(&cfg("life_not_valid"), &strict()));
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    writer.batch_execute("COMMIT").unwrap();
+    let report = constraining.join().unwrap().unwrap();
+    assert!(!report.constrained);
+    let reason = report.not_validated.clone().expect("validation failed");
+    assert!(reason.contains("23514"), "{reason}");
+    assert_eq!(report.violators.count, 1);
+    assert_eq!(report.violators.samples, [(2, vec!["total_not_100"])]);
+    let summary = report.summary();
+    for part in [
+        "ownership_details_valid was added NOT VALID and stays, so every new write is checked",
+        "To finish, fix them and run constrain again",
+        "ALTER TABLE client_products DROP CONSTRAINT ownership_details_valid",
+        "product 2: total_not_100",
+    ] {
+        assert!(summary.contains(part), "{part:?} not in:\n{summary}");
+    }
+    let json = report.to_json();
+    assert_eq!(
+        (
+            json["left_not_valid"].as_bool(),
+            json["constrained"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+    let valid: bool = db
+        .query_one(
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'ownership_details_valid'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(!valid, "the constraint is there, NOT VALID");
+    let err = try_write(&mut db, 1, r#"{"association_type":"individual","7":99}"#).unwrap_err();
+    assert_eq!(sqlstate(&err), "23514", "new writes are checked: {err}");
+    // Fixed, constrain again validates.
+    db.batch_execute(r#"UPDATE client_products SET ownership_details = '{"association_type":"tenants_in_common","1":50,"2":50}' WHERE id = 2"#)
+        .unwrap();
+    let again = constrain(&cfg("life_not_valid"), &strict()).unwrap();
+    assert!(
+        again.constrained && again.not_validated.is_none(),
+        "{}",
+        again.summary()
+    );
+}

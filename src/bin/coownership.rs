@@ -827,12 +827,13 @@ fn run_constrain(
     results.report(
         coownership::migrate::constrain(config, options),
         |summary| {
-            let code = if summary.violators.count == 0 {
+            let code = if summary.violators.count == 0 && summary.not_validated.is_none() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
             };
-            let committed = summary.constrained;
+            // A NOT VALID constraint left in place is a change too.
+            let committed = summary.constrained || summary.not_validated.is_some();
             (summary.summary(), summary.to_json(), committed, code)
         },
     )

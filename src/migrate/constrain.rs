@@ -86,6 +86,11 @@ pub struct ConstrainReport {
     pub legacy_kept: Vec<String>,
     /// The constraint is on the table and validated.
     pub constrained: bool,
+    /// The constraint was added `NOT VALID` and stays (every new write is
+    /// checked), but validating the existing rows failed: what PostgreSQL
+    /// said. [`violators`](Self::violators) lists the rows that slipped in
+    /// between the check and the constraint.
+    pub not_validated: Option<String>,
     /// A dry run: nothing changed.
     pub dry_run: bool,
     /// Wall-clock time of each phase, in order.
@@ -113,6 +118,8 @@ impl ConstrainReport {
             "replaced": self.replaced,
             "legacy_kept": self.legacy_kept,
             "constrained": self.constrained,
+            "left_not_valid": self.not_validated.is_some(),
+            "validation_error": self.not_validated,
             "dry_run": self.dry_run,
             "phases": self.phases.iter().map(|(k, d)| (k.to_string(), json!(d.as_secs_f64()))).collect::<serde_json::Map<_, _>>(),
             "seconds": self.elapsed.as_secs_f64(),
@@ -154,7 +161,14 @@ impl ConstrainReport {
                 self.legacy_kept.join(", ")
             ));
         }
-        let outcome = if self.violators.count > 0 {
+        let outcome = if let Some(reason) = &self.not_validated {
+            format!(
+                "{CONSTRAINT_NAME} was added NOT VALID and stays, so every new write is checked, but validating the existing rows failed ({reason}): \
+                 the rows above were written between the check and the constraint. To finish, fix them and run constrain again; \
+                 to undo, ALTER TABLE {} DROP CONSTRAINT {CONSTRAINT_NAME}",
+                self.products_table
+            )
+        } else if self.violators.count > 0 {
             "nothing changed: fix or migrate these rows first".to_owned()
         } else if self.dry_run {
             format!("dry run, nothing changed: {CONSTRAINT_NAME} can be added")
@@ -261,31 +275,7 @@ pub fn constrain(
     report.products = counts.get::<_, i64>(0) as u64;
     report.violators.count = counts.get::<_, i64>(1) as u64;
     if report.violators.count > 0 {
-        // The codes come from the Rust rules (proven to agree with the SQL),
-        // for the server's major: 18 casts a jsonb null differently.
-        let rules = match options.rules {
-            Rules::Strict => Rules::Strict,
-            _ if server_major(&mut tx)? >= 18 => Rules::SeedPg18,
-            _ => Rules::Seed,
-        };
-        for row in tx.query(
-            &format!(
-                "SELECT id::bigint, ownership_details::text FROM {products} \
-                 WHERE NOT coalesce({function}(ownership_details), true) ORDER BY id LIMIT {SAMPLES}"
-            ),
-            &[],
-        )? {
-            let text: String = row.get(1);
-            let codes = match Document::parse(&text) {
-                Ok(doc) => doc
-                    .validate(rules)
-                    .err()
-                    .map(|v| v.codes().collect())
-                    .unwrap_or_default(),
-                Err(e) => vec![e.code()],
-            };
-            report.violators.samples.push((row.get(0), codes));
-        }
+        sample_violators(&mut tx, &products, &function, options.rules, &mut report)?;
     }
     report.phases.push(("install and check", phase.elapsed()));
 
@@ -332,15 +322,39 @@ pub fn constrain(
         .push(("add the constraint (ACCESS EXCLUSIVE)", phase.elapsed()));
 
     let phase = Instant::now();
-    let mut tx = begin(&mut client, options.lock_timeout)?;
-    tx.batch_execute(&format!(
-        "ALTER TABLE {products} VALIDATE CONSTRAINT {CONSTRAINT_NAME}"
-    ))
-    .and_then(|()| tx.commit())
-    .map_err(|e| MigrateError::NotValidated {
-        constraint: CONSTRAINT_NAME,
-        reason: describe(&e),
-    })?;
+    let validated = {
+        let mut tx = begin(&mut client, options.lock_timeout)?;
+        match tx.batch_execute(&format!(
+            "ALTER TABLE {products} VALIDATE CONSTRAINT {CONSTRAINT_NAME}"
+        )) {
+            Ok(()) => tx.commit(),
+            Err(e) => Err(e), // rolled back as `tx` drops
+        }
+    };
+    if let Err(e) = validated {
+        // The constraint stays, NOT VALID: every new write is checked. The
+        // report says so, with the rows that slipped in between the check
+        // and the constraint, and how to finish or undo.
+        report.not_validated = Some(describe(&e));
+        report.phases.push((
+            "validate the rows (SHARE UPDATE EXCLUSIVE): failed",
+            phase.elapsed(),
+        ));
+        let mut tx = begin(&mut client, options.lock_timeout)?;
+        let n: i64 = tx
+            .query_one(
+                &format!(
+                    "SELECT count(*) FILTER (WHERE NOT coalesce({function}(ownership_details), true)) FROM {products}"
+                ),
+                &[],
+            )?
+            .get(0);
+        report.violators.count = n as u64;
+        sample_violators(&mut tx, &products, &function, options.rules, &mut report)?;
+        tx.rollback()?;
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    }
     report.phases.push((
         "validate the rows (SHARE UPDATE EXCLUSIVE)",
         phase.elapsed(),
@@ -348,6 +362,43 @@ pub fn constrain(
     report.constrained = true;
     report.elapsed = start.elapsed();
     Ok(report)
+}
+
+/// The first rows that break the rules, with their codes from the Rust
+/// rules (proven to agree with the SQL), for the server's major: 18 casts a
+/// jsonb null differently.
+fn sample_violators(
+    tx: &mut impl GenericClient,
+    products: &str,
+    function: &str,
+    rules: Rules,
+    report: &mut ConstrainReport,
+) -> Result<(), MigrateError> {
+    let rules = match rules {
+        Rules::Strict => Rules::Strict,
+        _ if server_major(tx)? >= 18 => Rules::SeedPg18,
+        _ => Rules::Seed,
+    };
+    report.violators.samples.clear();
+    for row in tx.query(
+        &format!(
+            "SELECT id::bigint, ownership_details::text FROM {products} \
+             WHERE NOT coalesce({function}(ownership_details), true) ORDER BY id LIMIT {SAMPLES}"
+        ),
+        &[],
+    )? {
+        let text: String = row.get(1);
+        let codes = match Document::parse(&text) {
+            Ok(doc) => doc
+                .validate(rules)
+                .err()
+                .map(|v| v.codes().collect())
+                .unwrap_or_default(),
+            Err(e) => vec![e.code()],
+        };
+        report.violators.samples.push((row.get(0), codes));
+    }
+    Ok(())
 }
 
 /// The revision of the shipped functions in `schema`: `None` when none

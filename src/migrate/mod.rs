@@ -184,16 +184,6 @@ pub enum MigrateError {
         /// What it must be.
         expected: &'static str,
     },
-    /// `constrain` added its constraint `NOT VALID` (so every new write is
-    /// checked) but validating the existing rows failed: a row written
-    /// between the check and the constraint breaks the rules.
-    #[error("{constraint} was added NOT VALID (every new write is checked) but validating the existing rows failed: {reason}; run constrain --dry-run to list the rows, fix them, and run constrain again")]
-    NotValidated {
-        /// The constraint.
-        constraint: &'static str,
-        /// What PostgreSQL said.
-        reason: String,
-    },
     /// The named backup table is not one `migrate` made.
     #[error("{0} is not a backup made by coownership migrate")]
     NotABackup(String),
