@@ -1198,3 +1198,62 @@ fn constrain_says_what_it_left_when_validation_fails() {
         again.summary()
     );
 }
+
+/// While constrain (ADD CONSTRAINT) and a first migrate (ADD COLUMN) wait for
+/// an application transaction that holds the table, other readers are not
+/// made to queue behind them: each attempt waits at most 100 ms for the
+/// lock, then lets go and retries. Before, the waiting ALTER TABLE held
+/// every new reader in line for up to the whole lock timeout.
+#[test]
+fn ddl_waits_without_making_readers_queue() {
+    let Some(mut db) = common::database("life_ddl_queue") else {
+        return;
+    };
+    hand_made(&mut db);
+    for command in ["migrate", "constrain"] {
+        let mut holder = common::server().unwrap().connect("life_ddl_queue").unwrap();
+        holder
+            .batch_execute("BEGIN; SELECT count(*) FROM client_products")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let running = std::thread::spawn(move || match command {
+            "migrate" => migrate(
+                &cfg("life_ddl_queue"),
+                &MigrateOptions::default(),
+                &mut |_, _| {},
+            )
+            .map(|_| ()),
+            _ => constrain(&cfg("life_ddl_queue"), &strict()).map(|_| ()),
+        });
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        // Another reader, meanwhile: it must not wait behind the ALTER.
+        let mut reader = common::server().unwrap().connect("life_ddl_queue").unwrap();
+        reader
+            .batch_execute("SET statement_timeout = '2s'")
+            .unwrap();
+        let read_started = std::time::Instant::now();
+        reader
+            .query_one("SELECT count(*) FROM client_products", &[])
+            .unwrap_or_else(|e| panic!("{command}: a reader queued behind the ALTER: {e}"));
+        assert!(
+            read_started.elapsed() < std::time::Duration::from_millis(1500),
+            "{command}: the reader waited {:?}",
+            read_started.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        holder.batch_execute("COMMIT").unwrap();
+        running
+            .join()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{command} failed: {e}"));
+        assert!(started.elapsed() >= std::time::Duration::from_millis(600));
+    }
+    let valid: bool = db
+        .query_one(
+            "SELECT convalidated FROM pg_constraint WHERE conname = 'ownership_details_valid'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(valid);
+}

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use postgres::GenericClient;
 use serde_json::{json, Value};
 
-use super::db::{begin, claim_table, connect, describe, has_column, quote_table, require_table};
+use super::db::{
+    begin, claim_table, connect, ddl_with_retry, describe, has_column, quote_table, require_table,
+};
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
 use crate::sql::{check_schema, functions, CONSTRAINT_NAME, DEFAULT_SCHEMA, VERSION};
@@ -315,7 +317,13 @@ pub fn constrain(
     alter.push(format!(
         "ADD CONSTRAINT {CONSTRAINT_NAME} CHECK ({function}(ownership_details)) NOT VALID"
     ));
-    tx.batch_execute(&format!("ALTER TABLE {products} {}", alter.join(", ")))?;
+    ddl_with_retry(
+        &mut tx,
+        &format!("ALTER TABLE {products} {}", alter.join(", ")),
+        (&products, &options.products),
+        "adding the constraint",
+        options.lock_timeout,
+    )?;
     tx.commit()?;
     report
         .phases

@@ -319,6 +319,63 @@ pub(super) fn claim_table(
     })
 }
 
+/// Runs one DDL statement that needs a strong lock on `quoted` (`name` in
+/// messages) the way pgroll does: each attempt waits at most 100 ms for the
+/// lock (`lock_timeout`, inside a savepoint), and a failed attempt lets go,
+/// pauses with exponential backoff and jitter, and tries again, until
+/// `budget`; then [`MigrateError::LockTimeout`] names who holds the table.
+/// So the statement never queues for long (readers and writers queue behind
+/// a waiting `ALTER TABLE` for at most one attempt) and an application
+/// transaction that holds a lock on the table is never its victim. Returns
+/// how long it took.
+pub(super) fn ddl_with_retry(
+    tx: &mut postgres::Transaction<'_>,
+    sql: &str,
+    (quoted, name): (&str, &str),
+    step: &str,
+    budget: std::time::Duration,
+) -> Result<std::time::Duration, MigrateError> {
+    let started = std::time::Instant::now();
+    let attempt =
+        std::time::Duration::from_millis(100).min(budget.max(std::time::Duration::from_millis(1)));
+    let mut pause = std::time::Duration::from_millis(10);
+    // Jitter from the clock: no two runs retry in step.
+    let mut seed = started.elapsed().subsec_nanos() as u64
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos() as u64)
+        | 1;
+    loop {
+        let mut savepoint = tx.savepoint("coownership_ddl").step(step)?;
+        let result = savepoint.batch_execute(&format!("{}; {sql}", lock_timeout(attempt)));
+        match result {
+            Ok(()) => {
+                savepoint.commit().step(step)?;
+                // The attempt's lock_timeout outlives the savepoint: back to the budget.
+                tx.batch_execute(&lock_timeout(budget)).step(step)?;
+                return Ok(started.elapsed());
+            }
+            Err(e) if e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) => {
+                savepoint.rollback().step(step)?;
+            }
+            Err(e) => return Err(e).step(step),
+        }
+        if started.elapsed() >= budget {
+            return Err(MigrateError::LockTimeout {
+                table: name.into(),
+                waited: budget,
+                holders: lock_holders(tx, quoted)?,
+            });
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let jitter = std::time::Duration::from_micros(seed % (pause.as_micros() as u64 + 1));
+        std::thread::sleep(pause + jitter);
+        pause = (pause * 2).min(std::time::Duration::from_millis(500));
+    }
+}
+
 /// The other sessions holding a lock on a table, for an operator to act on.
 fn lock_holders(tx: &mut impl GenericClient, quoted: &str) -> Result<Vec<String>, MigrateError> {
     Ok(tx

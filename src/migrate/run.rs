@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 
 use super::copy::{binary_row, read_ids, BINARY_COPY_HEADER};
 use super::db::{
-    begin, check_columns, claim_table, connect, has_column, lock_tables, qualify, quote_table,
-    read_connection, require_table, Step,
+    begin, check_columns, claim_table, connect, ddl_with_retry, has_column, lock_tables, qualify,
+    quote_table, read_connection, require_table, Step,
 };
 use super::merge::{link_query, merge_products_and_links, Links};
 use super::plan::NO_PREVIOUS_OWNERSHIP;
@@ -274,10 +274,13 @@ pub fn migrate(
     // Only now the column: ADD COLUMN takes ACCESS EXCLUSIVE, which would
     // shut out the reading connections.
     if !had_column && !options.dry_run {
-        tx.batch_execute(&format!(
-            "ALTER TABLE {products} ADD COLUMN ownership_details jsonb"
-        ))
-        .step(format!("adding {products_name}.ownership_details"))?;
+        ddl_with_retry(
+            &mut tx,
+            &format!("ALTER TABLE {products} ADD COLUMN ownership_details jsonb"),
+            (&products, products_name),
+            &format!("adding {products_name}.ownership_details"),
+            options.lock_timeout,
+        )?;
         writer.changed_column = true;
     }
     let mut kept = None;
