@@ -482,6 +482,8 @@ fn demo_runs_end_to_end() {
             "ownership_details_valid added and validated",
             "rejected: 23514 new row for relation \"client_products\" violates check constraint \"ownership_details_valid\"",
             "ownership_strict_violations: [\"total_not_100\"]",
+            "coownership status of client_products",
+            "constraint ownership_details_valid: VALID",
             "coownership rollback: restored",
             "the original state is back",
         ] {
