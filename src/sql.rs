@@ -60,6 +60,21 @@ pub const DEFAULT_SCHEMA: &str = "public";
 /// once the functions are installed (revision 1 had no such function).
 pub const VERSION: i32 = 4;
 
+/// Every function [`TEMPLATE`] creates, by signature (what `coownership
+/// uninstall` drops).
+pub const FUNCTIONS: [&str; 10] = [
+    "ownership_sql_version()",
+    "ownership_limits()",
+    "ownership_strict_violations(jsonb)",
+    "ownership_is_valid_strict(jsonb)",
+    "ownership_seed_percentages(jsonb)",
+    "ownership_is_valid_seed(jsonb)",
+    "ownership_owner_ids(jsonb)",
+    "ownership_share(jsonb, bigint)",
+    "ownership_apportion_parts(jsonb, numeric, integer)",
+    "ownership_apportion(jsonb, numeric, integer)",
+];
+
 /// The name of the one CHECK constraint `coownership constrain` keeps on the
 /// products table.
 pub const CONSTRAINT_NAME: &str = "ownership_details_valid";
@@ -152,6 +167,17 @@ mod tests {
                 assert!(rest.starts_with("s1."), "{line}");
             }
         }
+        // FUNCTIONS names every function the template creates, and only those.
+        let created: Vec<&str> = script
+            .lines()
+            .filter_map(|l| l.strip_prefix("CREATE OR REPLACE FUNCTION s1."))
+            .map(|rest| rest.split('(').next().unwrap())
+            .collect();
+        let listed: Vec<&str> = FUNCTIONS
+            .iter()
+            .map(|f| f.split('(').next().unwrap())
+            .collect();
+        assert_eq!(created, listed);
         // The revision in the SQL is VERSION.
         assert!(TEMPLATE.contains(&format!("AS $fn$ SELECT {VERSION} $fn$;")));
         // The limits in the SQL are Limits::DEFAULT.

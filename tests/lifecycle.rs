@@ -1257,3 +1257,97 @@ fn ddl_waits_without_making_readers_queue() {
         .get(0);
     assert!(valid);
 }
+
+/// `uninstall` removes what constrain installed, refusing while something
+/// else uses the functions; `drop-backup` drops a backup by name and
+/// nothing else.
+#[test]
+fn uninstall_removes_what_constrain_installed() {
+    let Some(mut db) = common::database("life_uninstall") else {
+        return;
+    };
+    hand_made(&mut db);
+    let url = url("life_uninstall");
+    let report = migrate(
+        &cfg("life_uninstall"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let backup = report.backup.unwrap();
+    constrain(&cfg("life_uninstall"), &strict()).unwrap();
+    db.batch_execute(
+        "CREATE INDEX products_owner_ids ON client_products USING gin (public.ownership_owner_ids(ownership_details))",
+    )
+    .unwrap();
+    let functions = |db: &mut Client| -> i64 {
+        db.query_one(
+            "SELECT count(*) FROM pg_proc WHERE proname LIKE 'ownership\\_%' AND pronamespace = 'public'::regnamespace",
+            &[],
+        )
+        .unwrap()
+        .get(0)
+    };
+    assert_eq!(functions(&mut db), coownership::sql::FUNCTIONS.len() as i64);
+
+    // In use by the index: refused, nothing changed.
+    let out = common::cli(&["uninstall", "--database-url", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "refused, nothing changed: the functions are still used by index products_owner_ids"
+        ),
+        "{stdout}"
+    );
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+
+    // A dry run changes nothing either.
+    let out = common::succeeds(&[
+        "uninstall",
+        "--database-url",
+        &url,
+        "--keep-functions",
+        "--dry-run",
+    ]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("would be dropped"));
+    assert_eq!(check_constraints(&mut db), ["ownership_details_valid"]);
+
+    // The constraint only.
+    common::succeeds(&["uninstall", "--database-url", &url, "--keep-functions"]);
+    assert!(check_constraints(&mut db).is_empty());
+    assert_eq!(functions(&mut db), coownership::sql::FUNCTIONS.len() as i64);
+
+    // Everything, once nothing else uses the functions.
+    db.batch_execute("DROP INDEX products_owner_ids").unwrap();
+    let out = common::succeeds(&["uninstall", "--database-url", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("10 shipped function(s) in public: dropped"),
+        "{stdout}"
+    );
+    assert_eq!(functions(&mut db), 0);
+    let out = common::succeeds(&["uninstall", "--database-url", &url]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("not there") && stdout.contains("none"),
+        "{stdout}"
+    );
+
+    // Backups: ours by name; anything else refused.
+    common::fails(
+        &[
+            "drop-backup",
+            "--database-url",
+            &url,
+            "--backup",
+            "client_products",
+        ],
+        "client_products is not a backup made by coownership migrate",
+    );
+    let out = common::succeeds(&["drop-backup", "--database-url", &url, "--backup", &backup]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("dropped {backup} (5 rows)")));
+    let s =
+        coownership::migrate::status(&cfg("life_uninstall"), &MigrateOptions::default()).unwrap();
+    assert!(s.backups.is_empty() && s.sql_version.is_none() && s.constraints.is_empty());
+}

@@ -200,6 +200,49 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
+    /// Remove what constrain installed: the constraint, then the shipped
+    /// functions, in one transaction.
+    ///
+    /// If anything else still uses the functions (another table's
+    /// constraint, an index, a view), it refuses and changes nothing, naming
+    /// them; --keep-functions drops the constraint only. Exit status: 0
+    /// done (or, with --dry-run, possible), 1 refused, 2 on errors.
+    Uninstall {
+        /// The database, as a URL (postgres://user@host/db) or key=value string.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The products table (may be schema-qualified).
+        #[arg(long, default_value = "client_products")]
+        products_table: String,
+        /// Where the functions are, when no constraint says.
+        #[arg(long, default_value = coownership::sql::DEFAULT_SCHEMA)]
+        schema: String,
+        /// Drop the constraint only.
+        #[arg(long)]
+        keep_functions: bool,
+        /// Check and report, change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// How long to keep trying for the table lock: seconds (`10`), or
+        /// with a unit (`500ms`, `2s`, `1min`).
+        #[arg(long, default_value = "10", value_parser = parse_duration)]
+        lock_timeout: std::time::Duration,
+        /// Also write the summary as JSON to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// Drop a backup table migrate made, by name (status lists them).
+    ///
+    /// Refuses any table that is not such a backup. Exit status: 0 dropped,
+    /// 2 on errors.
+    DropBackup {
+        /// The database, as a URL (postgres://user@host/db) or key=value string.
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The backup table (schema.ownership_backup_…).
+        #[arg(long)]
+        backup: String,
+    },
     /// Where the database is in the lifecycle: the link table, the column,
     /// how many documents are valid, missing or invalid under each rule set,
     /// the constraints (VALID or NOT VALID), the shipped SQL's revision, the
@@ -453,6 +496,47 @@ fn main() -> ExitCode {
             db.config()
                 .and_then(|config| with_results(report, |r| run_verify(&config, &options, r)))
         }
+        Command::Uninstall {
+            database_url,
+            products_table,
+            schema,
+            keep_functions,
+            dry_run,
+            lock_timeout,
+            report,
+        } => {
+            let options = coownership::migrate::UninstallOptions {
+                products: products_table,
+                schema,
+                keep_functions,
+                dry_run,
+                lock_timeout,
+            };
+            db_config(&database_url).and_then(|config| {
+                with_results(report, |r| {
+                    r.report(
+                        coownership::migrate::uninstall(&config, &options),
+                        |summary| {
+                            let code = if summary.refused {
+                                ExitCode::from(1)
+                            } else {
+                                ExitCode::SUCCESS
+                            };
+                            let committed = !summary.refused && !summary.dry_run;
+                            (summary.summary(), summary.to_json(), committed, code)
+                        },
+                    )
+                })
+            })
+        }
+        Command::DropBackup {
+            database_url,
+            backup,
+        } => db_config(&database_url).and_then(|config| {
+            let rows = coownership::migrate::drop_backup(&config, &backup)?;
+            outln!("coownership drop-backup: dropped {backup} ({rows} rows)")?;
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Status { db, json } => {
             let options = db.options(SplitPolicy::Balanced);
             db.config().and_then(|config| {

@@ -418,6 +418,18 @@ pub fn rollback(
     Ok(report)
 }
 
+/// Whether the table `quoted` is a backup `migrate` made (its comment says so).
+pub(super) fn is_backup(tx: &mut impl GenericClient, quoted: &str) -> Result<bool, MigrateError> {
+    let comment: Option<String> = tx
+        .query_one(
+            "SELECT obj_description($1::text::regclass, 'pg_class')",
+            &[&quoted],
+        )
+        .step("reading the table's comment")?
+        .get(0);
+    Ok(comment.as_deref().and_then(Meta::from_comment).is_some())
+}
+
 /// Counts the ids `query` returns, keeping the first few in order.
 fn sample(
     tx: &mut impl GenericClient,

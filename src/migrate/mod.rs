@@ -33,6 +33,7 @@ pub mod plan;
 pub mod report;
 mod run;
 pub mod status;
+pub mod uninstall;
 mod verify;
 
 use std::time::Duration;
@@ -47,6 +48,7 @@ pub use constrain::{constrain, ConstrainOptions, ConstrainReport};
 pub use report::{MigrationReport, Sampled, VerifyReport};
 pub use run::migrate;
 pub use status::{status, StatusReport};
+pub use uninstall::{drop_backup, uninstall, UninstallOptions, UninstallReport};
 pub use verify::verify;
 
 /// The legacy tables (names may be schema-qualified: `legacy.client_products`).
