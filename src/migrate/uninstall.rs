@@ -60,7 +60,7 @@ pub struct UninstallReport {
     pub dry_run: bool,
 }
 
-/// Removes what [`constrain`](super::constrain) installed: the constraint
+/// Removes what [`constrain`](super::constrain()) installed: the constraint
 /// `ownership_details_valid` on the products table, then the shipped
 /// functions, in one transaction. If anything else still uses the functions
 /// (a constraint on another table, an index on `ownership_owner_ids`, a
