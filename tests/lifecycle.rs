@@ -1351,3 +1351,78 @@ fn uninstall_removes_what_constrain_installed() {
         coownership::migrate::status(&cfg("life_uninstall"), &MigrateOptions::default()).unwrap();
     assert!(s.backups.is_empty() && s.sql_version.is_none() && s.constraints.is_empty());
 }
+
+/// An application that, in a loop, reads a product and then writes it in
+/// one transaction, while a first migrate (which adds the column), constrain
+/// and rollback (which drops it) run: no deadlock, no error on either side,
+/// and the application keeps committing throughout.
+#[test]
+fn an_application_reading_then_writing_in_a_loop_never_fails_during_the_lifecycle() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let Some(mut db) = common::database("life_busy") else {
+        return;
+    };
+    hand_made(&mut db);
+    let stop = Arc::new(AtomicBool::new(false));
+    let app = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut app = common::server().unwrap().connect("life_busy").unwrap();
+            let (mut committed, mut errors) = (0u64, Vec::new());
+            while !stop.load(Ordering::Relaxed) {
+                for id in 1..=6i64 {
+                    let result = (|| -> Result<(), postgres::Error> {
+                        let mut tx = app.transaction()?;
+                        tx.query_one(
+                            "SELECT product_name FROM client_products WHERE id = $1",
+                            &[&id],
+                        )?;
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        tx.execute(
+                            "UPDATE client_products SET product_name = product_name WHERE id = $1",
+                            &[&id],
+                        )?;
+                        tx.commit()
+                    })();
+                    match result {
+                        Ok(()) => committed += 1,
+                        Err(e) => errors.push(format!("{e:?}")),
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+            (committed, errors)
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let report = migrate(
+        &cfg("life_busy"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap_or_else(|e| panic!("migrate: {e}"));
+    assert!(report.column_added);
+    let constrained =
+        constrain(&cfg("life_busy"), &strict()).unwrap_or_else(|e| panic!("constrain: {e}"));
+    assert!(constrained.constrained, "{}", constrained.summary());
+    let undone = rollback(
+        &cfg("life_busy"),
+        &RollbackOptions::new(report.backup.unwrap()),
+    )
+    .unwrap_or_else(|e| panic!("rollback: {e}"));
+    assert!(
+        undone.column_dropped && !undone.refused,
+        "{}",
+        undone.summary()
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    stop.store(true, Ordering::Relaxed);
+    let (committed, errors) = app.join().unwrap();
+    assert!(errors.is_empty(), "the application failed: {errors:?}");
+    assert!(
+        committed >= 20,
+        "the application committed only {committed} transactions"
+    );
+    assert!(!common::has_details_column(&mut db));
+}

@@ -214,6 +214,18 @@ pub enum MigrateError {
         /// The other run's session: pid, application name, start, query.
         holders: Vec<String>,
     },
+    /// A first migration failed after adding the `ownership_details`
+    /// column, and removing it again failed too: the column is left, NULL
+    /// everywhere (nothing else was written).
+    #[error("{cause}; the ownership_details column this run added to {table} could not be removed again ({reason}): it is empty; drop it with ALTER TABLE {table} DROP COLUMN ownership_details, or run migrate again")]
+    ColumnLeft {
+        /// The products table.
+        table: String,
+        /// Why the migration failed.
+        cause: Box<MigrateError>,
+        /// Why the column could not be removed.
+        reason: String,
+    },
     /// A table does not exist.
     #[error("table {0} does not exist")]
     MissingTable(String),

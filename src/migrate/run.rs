@@ -190,11 +190,130 @@ pub fn migrate(
 ) -> Result<MigrationReport, MigrateError> {
     let start = Instant::now();
     let products_name = options.tables.products.as_str();
+    let products = quote_table(products_name)?;
+    let mut client = connect(config)?;
+    // A first run adds the column in a transaction of its own, before the
+    // migration takes any lock: adding it later, while holding the lock that
+    // keeps writers out, would wait for an application that read a product
+    // and now waits for us to write it. If the migration then fails, the
+    // column is removed again.
+    let added = if options.dry_run {
+        false
+    } else {
+        add_column_first(&mut client, options)?
+    };
+    match migrate_in_one_transaction(&mut client, config, options, progress, added, start) {
+        Err(e) if added => Err(remove_added_column(&mut client, &products, options, e)),
+        result => result,
+    }
+}
+
+/// Adds `ownership_details` (NULL everywhere: a catalogue change, no
+/// rewrite) when the products table lacks it, after the checks the
+/// migration would make first; true when it did. The session keeps its
+/// claim on the table for the migration that follows.
+fn add_column_first(
+    client: &mut postgres::Client,
+    options: &MigrateOptions,
+) -> Result<bool, MigrateError> {
+    let (products_name, links_name) = (
+        options.tables.products.as_str(),
+        options.tables.links.as_str(),
+    );
+    let products = quote_table(products_name)?;
+    let links = quote_table(links_name)?;
+    let mut tx = begin(client, options.lock_timeout)?;
+    require_table(&mut tx, &products, products_name)?;
+    require_table(&mut tx, &links, links_name)?;
+    claim_table(&mut tx, &products, products_name)?;
+    let products = qualify(&mut tx, &products)?;
+    let links = qualify(&mut tx, &links)?;
+    check_columns(&mut tx, (&products, products_name), (&links, links_name))?;
+    if has_column(&mut tx, &products, "ownership_details")? {
+        // A column an interrupted first run added, still empty, is this
+        // run's to fill (and to remove should this run fail too).
+        let leftover: bool = tx
+            .query_one(
+                &format!(
+                    "SELECT col_description($1::text::regclass, \
+                        (SELECT attnum FROM pg_attribute WHERE attrelid = $1::text::regclass \
+                           AND attname = 'ownership_details')::integer) = $2 \
+                     AND NOT EXISTS (SELECT 1 FROM {products} WHERE ownership_details IS NOT NULL)"
+                ),
+                &[&products, &ADDED_COLUMN_MARK],
+            )
+            .step("looking at ownership_details")?
+            .get::<_, Option<bool>>(0)
+            .unwrap_or(false);
+        tx.rollback().step("ending the check")?;
+        return Ok(leftover);
+    }
+    ddl_with_retry(
+        &mut tx,
+        &format!(
+            "ALTER TABLE {products} ADD COLUMN ownership_details jsonb; \
+             COMMENT ON COLUMN {products}.ownership_details IS '{ADDED_COLUMN_MARK}'"
+        ),
+        (&products, products_name),
+        &format!("adding {products_name}.ownership_details"),
+        options.lock_timeout,
+    )?;
+    tx.commit()
+        .step(format!("adding {products_name}.ownership_details"))?;
+    Ok(true)
+}
+
+/// The comment a first run puts on the column it adds, until its migration
+/// commits: a column so marked and still empty was left by an interrupted
+/// run (`status` says so), and the next run treats it as its own.
+pub(super) const ADDED_COLUMN_MARK: &str =
+    "coownership: added by a migration that has not committed yet";
+
+/// After a failed first run: the column it added, dropped again, so that
+/// nothing is left; `error` is what made the run fail.
+fn remove_added_column(
+    client: &mut postgres::Client,
+    products: &str,
+    options: &MigrateOptions,
+    error: MigrateError,
+) -> MigrateError {
+    let name = options.tables.products.as_str();
+    let undone = begin(client, options.lock_timeout).and_then(|mut tx| {
+        ddl_with_retry(
+            &mut tx,
+            &format!("ALTER TABLE {products} DROP COLUMN ownership_details"),
+            (products, name),
+            &format!("removing {name}.ownership_details again"),
+            options.lock_timeout,
+        )?;
+        tx.commit()
+            .step(format!("removing {name}.ownership_details again"))
+    });
+    match undone {
+        Ok(()) => error,
+        Err(e) => MigrateError::ColumnLeft {
+            table: name.to_owned(),
+            cause: Box::new(error),
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// The migration proper, in one transaction on `client` (which has added
+/// the column first when `added`).
+fn migrate_in_one_transaction(
+    client: &mut postgres::Client,
+    config: &postgres::Config,
+    options: &MigrateOptions,
+    progress: &mut dyn FnMut(u64, u64),
+    added: bool,
+    start: Instant,
+) -> Result<MigrationReport, MigrateError> {
+    let products_name = options.tables.products.as_str();
     let links_name = options.tables.links.as_str();
     let products = quote_table(products_name)?;
     let links = quote_table(links_name)?;
-    let mut client = connect(config)?;
-    let mut tx = begin(&mut client, options.lock_timeout)?;
+    let mut tx = begin(client, options.lock_timeout)?;
     // Large sorts and hashes stay in memory; the temporary table too.
     tx.batch_execute("SET LOCAL work_mem = '256MB'; SET LOCAL temp_buffers = '512MB'")
         .step("setting work_mem")?;
@@ -222,7 +341,9 @@ pub fn migrate(
     if !any_link && !options.allow_empty_links {
         return Err(MigrateError::EmptyLinks(links_name.to_owned()));
     }
-    let had_column = has_column(&mut tx, &products, "ownership_details")?;
+    let column_exists = has_column(&mut tx, &products, "ownership_details")?;
+    // Whether the column was there before this run (not added just now).
+    let had_column = column_exists && !added;
     let has_updated_at = has_column(&mut tx, &products, "updated_at")?;
     let total: i64 = tx
         .query_one(&format!("SELECT count(*) FROM {products}"), &[])
@@ -230,10 +351,10 @@ pub fn migrate(
         .get(0);
     let total = total as u64;
     progress(0, total);
-    let mut writer = Writer {
+    let writer = Writer {
         products: &products,
         products_name,
-        changed_column: had_column,
+        changed_column: column_exists,
         updated_at: has_updated_at,
         dry_run: options.dry_run,
     };
@@ -271,18 +392,6 @@ pub fn migrate(
         refuse_removing_owners(&mut tx, &products, products_name)?;
     }
     let apply_started = Instant::now();
-    // Only now the column: ADD COLUMN takes ACCESS EXCLUSIVE, which would
-    // shut out the reading connections.
-    if !had_column && !options.dry_run {
-        ddl_with_retry(
-            &mut tx,
-            &format!("ALTER TABLE {products} ADD COLUMN ownership_details jsonb"),
-            (&products, products_name),
-            &format!("adding {products_name}.ownership_details"),
-            options.lock_timeout,
-        )?;
-        writer.changed_column = true;
-    }
     let mut kept = None;
     if options.backup && !options.dry_run {
         let meta = backup::Meta {
@@ -321,6 +430,13 @@ pub fn migrate(
         },
         apply_started.elapsed(),
     ));
+    if added && !options.dry_run {
+        // SHARE UPDATE EXCLUSIVE: readers go on; writers wait for us anyway.
+        tx.batch_execute(&format!(
+            "COMMENT ON COLUMN {products}.ownership_details IS NULL"
+        ))
+        .step("unmarking ownership_details")?;
+    }
     let commit_started = Instant::now();
     if options.dry_run {
         tx.rollback().step("rolling back the dry run")?;

@@ -62,6 +62,9 @@ pub struct StatusReport {
     pub products: u64,
     /// The `ownership_details` column exists.
     pub column: bool,
+    /// The column was added by a first migration that did not commit (it
+    /// was killed): empty; the next `migrate` fills it.
+    pub column_from_interrupted_run: bool,
     /// Products with a document valid under the strict rules.
     pub valid_strict: u64,
     /// Products with no owner on record (NULL).
@@ -137,6 +140,15 @@ pub fn status(
     }
     report.column = has_column(&mut db, &products, "ownership_details")?;
     if report.column {
+        let mark: Option<String> = db
+            .query_one(
+                "SELECT col_description($1::text::regclass, (SELECT attnum FROM pg_attribute \
+                   WHERE attrelid = $1::text::regclass AND attname = 'ownership_details')::integer)",
+                &[&products],
+            )
+            .step("reading the column's comment")?
+            .get(0);
+        report.column_from_interrupted_run = mark.as_deref() == Some(super::run::ADDED_COLUMN_MARK);
         documents(&mut db, &products, products_name, &mut report)?;
         constraints(&mut db, &products, &mut report)?;
         indexes(&mut db, &products, &mut report)?;
@@ -349,6 +361,7 @@ impl StatusReport {
             "links": self.links,
             "products": self.products,
             "column": self.column,
+            "column_from_interrupted_run": self.column_from_interrupted_run,
             "documents": {
                 "valid_strict": self.valid_strict,
                 "no_owner": self.no_owner,
@@ -394,6 +407,9 @@ impl StatusReport {
                 self.products
             ));
         } else {
+            if self.column_from_interrupted_run {
+                s.push_str("  ownership_details was added by a migration that did not commit (killed?): run migrate again\n");
+            }
             s.push_str(&format!(
                 "  {} products: {} valid (strict), {} with no owner (NULL), {} breaking the strict rules, {} refused by the seed's CHECK\n",
                 self.products, self.valid_strict, self.no_owner, self.invalid_strict, self.invalid_seed
