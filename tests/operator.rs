@@ -213,7 +213,7 @@ fn exit_statuses_after_a_commit_are_honest() {
         "cannot write the report /nonexistent/dir/r.json",
     );
     assert!(!common::has_details_column(&mut db));
-    // A failed run leaves no empty report behind.
+    // A failed run still writes its report.
     let report = dir.join("r.json");
     fails(
         &[
@@ -227,7 +227,19 @@ fn exit_statuses_after_a_commit_are_honest() {
         ],
         "table nope does not exist",
     );
-    assert!(!report.exists());
+    // A failed run's report says so, and that nothing changed.
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(written["exit_status"], 2);
+    assert_eq!(written["database_changed"], false);
+    assert!(
+        written["error"]
+            .as_str()
+            .unwrap()
+            .contains("table nope does not exist"),
+        "{written}"
+    );
+    std::fs::remove_file(&report).unwrap();
 
     // Standard output closed (`| true`): committed, the report written, exit 3.
     let mut child = Command::new(env!("CARGO_BIN_EXE_coownership"))

@@ -765,7 +765,9 @@ impl Results {
 
     /// Writes what a database command gave: on success the summary, JSON,
     /// whether the database was changed and the exit status that `render`
-    /// makes of it; on failure, nothing (and no empty report is left).
+    /// makes of it; on failure, a report of the error, which says whether
+    /// the database was changed (only when a first migration could not
+    /// remove the column it added: `MigrateError::ColumnLeft`).
     fn report<T>(
         self,
         outcome: Result<T, coownership::migrate::MigrateError>,
@@ -777,17 +779,31 @@ impl Results {
                 self.finish(&summary, json, committed, code)
             }
             Err(e) => {
-                self.discard();
+                let changed = matches!(e, coownership::migrate::MigrateError::ColumnLeft { .. });
+                self.write_error(&e.to_string(), changed);
                 Err(e.into())
             }
         }
     }
 
-    /// The command failed: remove a report file that this run created.
-    fn discard(self) {
-        if let Some((path, file, false)) = self.report {
-            drop(file);
-            let _ = std::fs::remove_file(path);
+    /// The command failed: its report says so, and whether anything changed.
+    fn write_error(self, message: &str, changed: bool) {
+        if let Some((path, mut file, _)) = self.report {
+            let json = json!({
+                "error": message,
+                "exit_status": 2,
+                "database_changed": changed,
+            });
+            let text = serde_json::to_string_pretty(&json).unwrap_or_default() + "\n";
+            if let Err(e) = file
+                .write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+            {
+                eprintln!(
+                    "coownership: cannot write the report {}: {e}",
+                    path.display()
+                );
+            }
         }
     }
 
