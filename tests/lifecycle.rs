@@ -1426,3 +1426,57 @@ fn an_application_reading_then_writing_in_a_loop_never_fails_during_the_lifecycl
     );
     assert!(!common::has_details_column(&mut db));
 }
+
+/// The plan says which row triggers will fire for every written row (the
+/// seed adds an ownership-audit trigger); statement-level and disabled
+/// triggers do not count.
+#[test]
+fn the_plan_names_the_row_triggers_that_will_fire() {
+    let Some(mut db) = common::database("life_triggers") else {
+        return;
+    };
+    hand_made(&mut db);
+    db.batch_execute(
+        "CREATE TABLE audit (id bigint, at timestamptz DEFAULT now());
+         CREATE FUNCTION audit_row() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN INSERT INTO audit (id) VALUES (NEW.id); RETURN NEW; END $$;
+         CREATE FUNCTION audit_statement() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RETURN NULL; END $$;
+         CREATE TRIGGER ownership_audit AFTER UPDATE ON client_products FOR EACH ROW EXECUTE FUNCTION audit_row();
+         CREATE TRIGGER off_duty AFTER UPDATE ON client_products FOR EACH ROW EXECUTE FUNCTION audit_row();
+         ALTER TABLE client_products DISABLE TRIGGER off_duty;
+         CREATE TRIGGER per_statement AFTER UPDATE ON client_products FOR EACH STATEMENT EXECUTE FUNCTION audit_statement();",
+    )
+    .unwrap();
+    let plan = migrate(
+        &cfg("life_triggers"),
+        &MigrateOptions {
+            dry_run: true,
+            ..MigrateOptions::default()
+        },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(plan.row_triggers, ["ownership_audit"]);
+    assert!(
+        plan.summary()
+            .contains("1 row trigger(s) would fire once for every written row: ownership_audit"),
+        "{}",
+        plan.summary()
+    );
+    assert_eq!(plan.to_json()["row_triggers"][0], "ownership_audit");
+    let done = migrate(
+        &cfg("life_triggers"),
+        &MigrateOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let audited: i64 = db
+        .query_one("SELECT count(*) FROM audit", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        audited as u64, done.updated,
+        "it fired once for every written row"
+    );
+}

@@ -58,6 +58,10 @@ pub struct MigrationReport {
     pub column_added: bool,
     /// Products whose document changed (or would change, in a dry run).
     pub updated: u64,
+    /// The enabled row-level `UPDATE` triggers on the products table, which
+    /// fire once for every written row (the seed adds an ownership-audit
+    /// trigger): their names.
+    pub row_triggers: Vec<String>,
     /// Products whose document was already the planned one.
     pub unchanged: u64,
     /// The backup table holding what the migration replaced
@@ -109,6 +113,7 @@ impl MigrationReport {
             },
             "column_added": self.column_added,
             "updated": self.updated,
+            "row_triggers": self.row_triggers,
             "unchanged": self.unchanged,
             "backup": self.backup,
             "seconds": self.elapsed.as_secs_f64(),
@@ -152,6 +157,15 @@ impl MigrationReport {
                 _ => "",
             }
         );
+        if !self.row_triggers.is_empty() {
+            let _ = writeln!(
+                s,
+                "  {} row trigger(s) {} once for every written row: {}",
+                self.row_triggers.len(),
+                if self.dry_run { "would fire" } else { "fired" },
+                self.row_triggers.join(", ")
+            );
+        }
         if let Some(backup) = &self.backup {
             let _ = writeln!(
                 s,

@@ -345,6 +345,17 @@ fn migrate_in_one_transaction(
     // Whether the column was there before this run (not added just now).
     let had_column = column_exists && !added;
     let has_updated_at = has_column(&mut tx, &products, "updated_at")?;
+    // Row-level UPDATE triggers (tgtype bits: ROW 1, UPDATE 16), enabled.
+    let row_triggers: Vec<String> = tx
+        .query(
+            "SELECT tgname::text FROM pg_trigger WHERE tgrelid = $1::text::regclass \
+             AND NOT tgisinternal AND tgenabled <> 'D' AND tgtype & 17 = 17 ORDER BY tgname",
+            &[&products],
+        )
+        .step(format!("reading the triggers on {products_name}"))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     let total: i64 = tx
         .query_one(&format!("SELECT count(*) FROM {products}"), &[])
         .step(format!("counting {products_name}"))?
@@ -417,6 +428,7 @@ fn migrate_in_one_transaction(
         dry_run: options.dry_run,
         column_added: !had_column,
         updated,
+        row_triggers,
         backup: kept,
         ..planned
     };
