@@ -23,8 +23,8 @@ use postgres::GenericClient;
 use serde_json::{json, Value};
 
 use super::db::{
-    begin, claim_table, connect, has_column, lock_tables, quote_ident, quote_table, require_table,
-    resolve_table, Step,
+    begin, claim_table, connect_session, has_column, lock_tables, quote_ident, quote_table,
+    require_table, resolve_table, Step,
 };
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
@@ -294,7 +294,7 @@ pub fn rollback(
 ) -> Result<RollbackReport, MigrateError> {
     let start = Instant::now();
     let backup = quote_table(&options.backup)?;
-    let mut client = connect(config)?;
+    let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     let comment: Option<String> = tx
         .query_one(

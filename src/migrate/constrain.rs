@@ -8,7 +8,8 @@ use postgres::GenericClient;
 use serde_json::{json, Value};
 
 use super::db::{
-    begin, claim_table, connect, ddl_with_retry, describe, has_column, quote_table, require_table,
+    begin, claim_table, connect_session, ddl_with_retry, describe, has_column, quote_table,
+    require_table,
 };
 use super::report::{Sampled, SAMPLES};
 use super::MigrateError;
@@ -229,7 +230,7 @@ pub fn constrain(
     };
     let schema = check_schema(&options.schema)?;
     let function = format!("{schema}.{}", check_function(options.rules));
-    let mut client = connect(config)?;
+    let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     require_table(&mut tx, &products, &options.products)?;
     claim_table(&mut tx, &products, &options.products)?;

@@ -271,6 +271,37 @@ pub(super) fn lock_tables(
     }
 }
 
+/// The connection of a command that claims tables ([`claim_table`]): when
+/// it goes, it releases its claims itself, so that the next command can
+/// claim the table at once (not only when the server has noticed the
+/// connection close).
+pub(super) struct Session(postgres::Client);
+
+impl std::ops::Deref for Session {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Session {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        &mut self.0
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // Any transaction is over by now (it borrowed this connection).
+        let _ = self.0.batch_execute("SELECT pg_advisory_unlock_all()");
+    }
+}
+
+/// Connects a command that will claim tables.
+pub(super) fn connect_session(config: &postgres::Config) -> Result<Session, MigrateError> {
+    connect(config).map(Session)
+}
+
 /// The advisory lock class of a coownership run on a table: `coow`, so that
 /// a run's key is `(0x636f6f77 << 32) | table oid`.
 const RUN_LOCK_CLASS: i64 = 0x636f_6f77;
@@ -284,16 +315,39 @@ pub(super) fn claim_table(
     quoted: &str,
     name: &str,
 ) -> Result<(), MigrateError> {
-    let claimed: bool = client
-        .query_one(
-            "SELECT pg_try_advisory_lock(($1::bigint << 32) | $2::text::regclass::oid::bigint)",
-            &[&RUN_LOCK_CLASS, &quoted],
-        )
-        .step(format!("claiming {name} for this run"))?
-        .get(0);
-    if claimed {
-        return Ok(());
+    // A run that has just ended may hold the lock for a moment more, until
+    // the server has seen its connection close: while no session shows as
+    // holding it, try again briefly.
+    let mut tries = 0;
+    loop {
+        let claimed: bool = client
+            .query_one(
+                "SELECT pg_try_advisory_lock(($1::bigint << 32) | $2::text::regclass::oid::bigint)",
+                &[&RUN_LOCK_CLASS, &quoted],
+            )
+            .step(format!("claiming {name} for this run"))?
+            .get(0);
+        if claimed {
+            return Ok(());
+        }
+        let holders = run_holders(client, quoted, name)?;
+        tries += 1;
+        if !holders.is_empty() || tries >= 40 {
+            return Err(MigrateError::AlreadyRunning {
+                table: name.to_owned(),
+                holders,
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+}
+
+/// The sessions holding a run's claim on a table.
+fn run_holders(
+    client: &mut impl GenericClient,
+    quoted: &str,
+    name: &str,
+) -> Result<Vec<String>, MigrateError> {
     let holders: Vec<String> = client
         .query(
             "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name'), \
@@ -313,10 +367,7 @@ pub(super) fn claim_table(
             format!("pid {pid} ({app}, started {started}, last query: {query})")
         })
         .collect();
-    Err(MigrateError::AlreadyRunning {
-        table: name.to_owned(),
-        holders,
-    })
+    Ok(holders)
 }
 
 /// Runs one DDL statement that needs a strong lock on `quoted` (`name` in

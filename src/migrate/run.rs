@@ -8,8 +8,8 @@ use rust_decimal::Decimal;
 
 use super::copy::{binary_row, read_ids, BINARY_COPY_HEADER};
 use super::db::{
-    begin, check_columns, claim_table, connect, ddl_with_retry, has_column, lock_tables, qualify,
-    quote_table, read_connection, require_table, Step,
+    begin, check_columns, claim_table, connect_session, ddl_with_retry, has_column, lock_tables,
+    qualify, quote_table, read_connection, require_table, Step,
 };
 use super::merge::{link_query, merge_products_and_links, Links};
 use super::plan::NO_PREVIOUS_OWNERSHIP;
@@ -191,7 +191,7 @@ pub fn migrate(
     let start = Instant::now();
     let products_name = options.tables.products.as_str();
     let products = quote_table(products_name)?;
-    let mut client = connect(config)?;
+    let mut client = connect_session(config)?;
     // A first run adds the column in a transaction of its own, before the
     // migration takes any lock: adding it later, while holding the lock that
     // keeps writers out, would wait for an application that read a product

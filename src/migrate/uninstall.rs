@@ -6,7 +6,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use super::backup::is_backup;
-use super::db::{begin, claim_table, connect, ddl_with_retry, quote_table, require_table, Step};
+use super::db::{
+    begin, claim_table, connect, connect_session, ddl_with_retry, quote_table, require_table, Step,
+};
 use super::MigrateError;
 use crate::sql::{check_schema, CONSTRAINT_NAME, DEFAULT_SCHEMA, FUNCTIONS};
 
@@ -82,7 +84,7 @@ pub fn uninstall(
 ) -> Result<UninstallReport, MigrateError> {
     let products = quote_table(&options.products)?;
     let mut schema = check_schema(&options.schema)?.to_owned();
-    let mut client = connect(config)?;
+    let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     require_table(&mut tx, &products, &options.products)?;
     claim_table(&mut tx, &products, &options.products)?;
