@@ -216,19 +216,9 @@ fn add_column_first(
     client: &mut postgres::Client,
     options: &MigrateOptions,
 ) -> Result<bool, MigrateError> {
-    let (products_name, links_name) = (
-        options.tables.products.as_str(),
-        options.tables.links.as_str(),
-    );
-    let products = quote_table(products_name)?;
-    let links = quote_table(links_name)?;
+    let products_name = options.tables.products.as_str();
     let mut tx = begin(client, options.lock_timeout)?;
-    require_table(&mut tx, &products, products_name)?;
-    require_table(&mut tx, &links, links_name)?;
-    claim_table(&mut tx, &products, products_name)?;
-    let products = qualify(&mut tx, &products)?;
-    let links = qualify(&mut tx, &links)?;
-    check_columns(&mut tx, (&products, products_name), (&links, links_name))?;
+    let (products, _) = resolve_tables(&mut tx, options)?;
     if has_column(&mut tx, &products, "ownership_details")? {
         // A column an interrupted first run added, still empty, is this
         // run's to fill (and to remove should this run fail too).
@@ -268,6 +258,29 @@ fn add_column_first(
 /// run (`status` says so), and the next run treats it as its own.
 pub(super) const ADDED_COLUMN_MARK: &str =
     "coownership: added by a migration that has not committed yet";
+
+/// The products and link tables, checked (they exist, with the columns the
+/// migration reads and writes), the products table claimed for this run,
+/// and both named as resolved now, schema-qualified, so that nothing (not
+/// even the temporary table the migration creates) can stand in for them.
+fn resolve_tables(
+    tx: &mut postgres::Transaction<'_>,
+    options: &MigrateOptions,
+) -> Result<(String, String), MigrateError> {
+    let (products_name, links_name) = (
+        options.tables.products.as_str(),
+        options.tables.links.as_str(),
+    );
+    let products = quote_table(products_name)?;
+    let links = quote_table(links_name)?;
+    require_table(tx, &products, products_name)?;
+    require_table(tx, &links, links_name)?;
+    claim_table(tx, &products, products_name)?;
+    let products = qualify(tx, &products)?;
+    let links = qualify(tx, &links)?;
+    check_columns(tx, (&products, products_name), (&links, links_name))?;
+    Ok((products, links))
+}
 
 /// After a failed first run: the column it added, dropped again, so that
 /// nothing is left; `error` is what made the run fail.
@@ -311,20 +324,11 @@ fn migrate_in_one_transaction(
 ) -> Result<MigrationReport, MigrateError> {
     let products_name = options.tables.products.as_str();
     let links_name = options.tables.links.as_str();
-    let products = quote_table(products_name)?;
-    let links = quote_table(links_name)?;
     let mut tx = begin(client, options.lock_timeout)?;
     // Large sorts and hashes stay in memory; the temporary table too.
     tx.batch_execute("SET LOCAL work_mem = '256MB'; SET LOCAL temp_buffers = '512MB'")
         .step("setting work_mem")?;
-    require_table(&mut tx, &products, products_name)?;
-    require_table(&mut tx, &links, links_name)?;
-    claim_table(&mut tx, &products, products_name)?;
-    // From here on the tables are named as resolved now, so that nothing,
-    // not even the temporary table created below, can stand in for them.
-    let products = qualify(&mut tx, &products)?;
-    let links = qualify(&mut tx, &links)?;
-    check_columns(&mut tx, (&products, products_name), (&links, links_name))?;
+    let (products, links) = resolve_tables(&mut tx, options)?;
     // Writers wait until we commit; readers carry on (but see ADD COLUMN).
     let waited = lock_tables(
         &mut tx,
