@@ -521,12 +521,7 @@ fn rollback_refuses_when_documents_changed_since_unless_forced() {
     };
     hand_made(&mut db);
     let before = checksum(&mut db, "client_products").unwrap();
-    let report = migrate(
-        &cfg("life_rb_changed"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_rb_changed");
     let backup = report.backup.unwrap();
     // The application writes after the migration: a changed document, and a
     // document for the product that had none.
@@ -622,12 +617,7 @@ fn a_dry_run_and_no_backup_keep_no_backup() {
     assert_eq!(count_backups(&mut db), 0);
     // Two migrations in the same second get two backups.
     let a = migrate(&cfg("life_nobackup"), &seed_policy(), &mut |_, _| {}).unwrap();
-    let b = migrate(
-        &cfg("life_nobackup"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let b = common::migrate_default("life_nobackup");
     assert_ne!(a.backup, b.backup);
     assert_eq!(count_backups(&mut db), 2);
 }
@@ -653,12 +643,7 @@ fn rollback_keeps_the_applications_later_edits() {
     // An existing column, so that the documents are restored (not dropped).
     db.batch_execute("ALTER TABLE client_products ADD COLUMN ownership_details jsonb")
         .unwrap();
-    let report = migrate(
-        &cfg("life_rb_later_edits"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_rb_later_edits");
     let backup = report.backup.unwrap();
     // The application renames products 3 and 4 after the migration.
     db.batch_execute(
@@ -755,12 +740,7 @@ fn migrate_refuses_to_remove_owners_unless_told() {
         )
         .unwrap();
     }
-    migrate(
-        &cfg("life_no_wipe"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    common::migrate_default("life_no_wipe");
     let migrated = documents(&mut db);
     assert!(migrated.iter().filter(|(_, d)| d.is_some()).count() >= 4);
     db.batch_execute("DELETE FROM product_owner_products")
@@ -836,12 +816,7 @@ fn rollback_does_not_deadlock_with_an_application_that_reads_then_writes() {
         return;
     };
     hand_made(&mut db);
-    let report = migrate(
-        &cfg("life_rb_deadlock"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_rb_deadlock");
     let backup = report.backup.unwrap();
     let mut app = common::server()
         .unwrap()
@@ -874,12 +849,7 @@ fn rollback_does_not_deadlock_with_an_application_that_reads_then_writes() {
     assert_eq!(name, "renamed");
 
     // And a lock it cannot get within --lock-timeout: exit 2, naming the holder.
-    let report = migrate(
-        &cfg("life_rb_deadlock"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_rb_deadlock");
     app.batch_execute("BEGIN; SELECT 1 FROM client_products LIMIT 1")
         .unwrap();
     common::fails(
@@ -929,21 +899,11 @@ fn a_re_run_that_changes_nothing_keeps_no_backup() {
         .unwrap()
         .get(0)
     };
-    let first = migrate(
-        &cfg("life_no_empty_backup"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let first = common::migrate_default("life_no_empty_backup");
     assert!(first.backup.is_some());
     assert_eq!(backups(&mut db), 1);
     for _ in 0..2 {
-        let again = migrate(
-            &cfg("life_no_empty_backup"),
-            &MigrateOptions::default(),
-            &mut |_, _| {},
-        )
-        .unwrap();
+        let again = common::migrate_default("life_no_empty_backup");
         assert_eq!((again.updated, again.backup.as_deref()), (0, None));
         assert!(!again.summary().contains("backup:"), "{}", again.summary());
         assert_eq!(backups(&mut db), 1, "no empty backup left behind");
@@ -953,12 +913,7 @@ fn a_re_run_that_changes_nothing_keeps_no_backup() {
         "INSERT INTO product_owner_products (product_id, product_owner_id) VALUES (2, 21)",
     )
     .unwrap();
-    let third = migrate(
-        &cfg("life_no_empty_backup"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let third = common::migrate_default("life_no_empty_backup");
     assert_eq!(third.updated, 1);
     let backup = third.backup.expect("a backup of the changed row");
     let rows: i64 = db
@@ -1083,12 +1038,7 @@ fn a_second_run_on_the_same_table_fails_at_once_naming_the_first() {
     };
     hand_made(&mut db);
     let url = url("life_one_run");
-    let report = migrate(
-        &cfg("life_one_run"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_one_run");
     let backup = report.backup.unwrap();
     let mut other = common::server().unwrap().connect("life_one_run").unwrap();
     other
@@ -1268,12 +1218,7 @@ fn uninstall_removes_what_constrain_installed() {
     };
     hand_made(&mut db);
     let url = url("life_uninstall");
-    let report = migrate(
-        &cfg("life_uninstall"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let report = common::migrate_default("life_uninstall");
     let backup = report.backup.unwrap();
     constrain(&cfg("life_uninstall"), &strict()).unwrap();
     db.batch_execute(
@@ -1465,12 +1410,7 @@ fn the_plan_names_the_row_triggers_that_will_fire() {
         plan.summary()
     );
     assert_eq!(plan.to_json()["row_triggers"][0], "ownership_audit");
-    let done = migrate(
-        &cfg("life_triggers"),
-        &MigrateOptions::default(),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let done = common::migrate_default("life_triggers");
     let audited: i64 = db
         .query_one("SELECT count(*) FROM audit", &[])
         .unwrap()
