@@ -1,0 +1,118 @@
+//! Migrating `product_owner_products` rows into `client_products.ownership_details`
+//! (feature `postgres`), and verifying the result.
+//!
+//! [`migrate`] replaces the seed's row-by-row PL/pgSQL loop with set-based,
+//! streaming I/O in one transaction:
+//!
+//! 1. lock out writers: `SHARE ROW EXCLUSIVE` on the products table (reads go
+//!    on, every `INSERT`/`UPDATE`/`DELETE` waits) and `SHARE` on the links;
+//! 2. on two more, read-only connections opened after those locks (so they
+//!    see exactly what will be updated), `COPY` out the links in
+//!    `(product_id, created_at, product_owner_id)` order and the product ids
+//!    as they lie (a sequential scan; sorted in memory, 8 bytes a product);
+//!    merge them in Rust (orphan links fall out of the merge) and plan each
+//!    product ([`plan::plan_product`]);
+//! 3. meanwhile, stream the planned documents through a bounded channel into
+//!    a binary `COPY` to a temporary table on the writing connection, so
+//!    that apart from the ids nothing grows with the table;
+//! 4. add the `jsonb` column if it is missing, and apply the documents with
+//!    one `UPDATE … FROM`, touching only rows whose document changes (so a
+//!    re-run writes nothing);
+//! 5. commit — or roll back on any error, on `dry_run`, or when the seed
+//!    policy breaks for any product. A killed process never commits.
+//!
+//! [`verify`] reconciles every product's document with the links.
+
+mod backup;
+mod constrain;
+mod copy;
+mod db;
+pub mod demo;
+mod error;
+mod merge;
+mod migrate;
+pub mod plan;
+mod report;
+mod rollback;
+mod status;
+mod uninstall;
+mod verify;
+
+use std::time::Duration;
+
+use coownership::split::SplitPolicy;
+
+pub use constrain::{constrain, ConstrainError, ConstrainOptions, ConstrainReport};
+pub use error::DbError;
+pub use migrate::{migrate, MigrateError};
+pub use report::{MigrationReport, Sampled, VerifyReport};
+pub use rollback::{rollback, RollbackError, RollbackOptions, RollbackReport};
+pub use status::{status, StatusReport};
+pub use uninstall::{drop_backup, uninstall, UninstallError, UninstallOptions, UninstallReport};
+pub use verify::verify;
+
+/// The legacy tables (names may be schema-qualified: `legacy.client_products`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tables {
+    /// The products table; gets the `ownership_details` column. Default `client_products`.
+    pub products: String,
+    /// The link table `(product_id, product_owner_id, created_at)`. Default `product_owner_products`.
+    pub links: String,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables {
+            products: "client_products".into(),
+            links: "product_owner_products".into(),
+        }
+    }
+}
+
+/// How to migrate.
+#[derive(Clone, Debug)]
+pub struct MigrateOptions {
+    /// How 100 % is split among two or more owners.
+    pub policy: SplitPolicy,
+    /// Plan and count everything, write nothing.
+    pub dry_run: bool,
+    /// The tables.
+    pub tables: Tables,
+    /// How long to try for the table locks before giving up. Default 60 s.
+    /// The locks are tried together without waiting (`NOWAIT`) and retried,
+    /// so the tool never holds one while waiting for the other.
+    pub lock_timeout: Duration,
+    /// Keep what the migration replaces in a backup table, in the same
+    /// transaction, for [`rollback`]. Default `true`.
+    pub backup: bool,
+    /// Migrate even when the link table is empty, which gives every product
+    /// no owner. Default `false`: an empty link table is refused
+    /// ([`MigrateError::EmptyLinks`]), since it usually means the wrong
+    /// table, or one already emptied after a migration.
+    pub allow_empty_links: bool,
+    /// Replace documents that name owners with no-owner ones (products
+    /// with no links left). Default `false`: refused
+    /// ([`MigrateError::WouldRemoveOwners`]), nothing written.
+    pub allow_removing_owners: bool,
+    /// [`verify`] only: the rules every document must pass. Default
+    /// [`Rules::Seed`](coownership::Rules::Seed) (what the legacy CHECK accepts);
+    /// with [`Rules::Strict`](coownership::Rules::Strict), any strict violation is
+    /// a mismatch, so a document that reconciles by value but is not what
+    /// `migrate` writes (a key `"010"`, stray `joint_owners`) is reported.
+    pub verify_rules: coownership::Rules,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        MigrateOptions {
+            policy: SplitPolicy::Balanced,
+            dry_run: false,
+            tables: Tables::default(),
+            lock_timeout: Duration::from_secs(60),
+            backup: true,
+            allow_empty_links: false,
+            allow_removing_owners: false,
+            verify_rules: coownership::Rules::Seed,
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! The lifecycle library on a real PostgreSQL server (a throwaway one per
+//! test run, see `coownership-testkit`).
+
+mod reporting;
+mod sql_safety;
