@@ -91,7 +91,7 @@ fn is_non_finite(text: &str) -> bool {
 /// # Ok::<(), coownership::apportion::AmountError>(())
 /// ```
 pub fn parse_amount(text: &str) -> Result<Decimal, AmountError> {
-    if !crate::wire::number::is_number(text.as_bytes()) {
+    if !crate::number::is_number(text.as_bytes()) {
         if is_non_finite(text) {
             return Err(AmountError::NotFinite(text.to_owned()));
         }

@@ -4,10 +4,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 
-use crate::error::{ParseError, ParseErrorKind};
-use crate::wire::number::exact_i64;
-use crate::wire::parser::{Entry, Key, Kind, Parser};
-use crate::{Limits, ModelError, Ownership, Rules, Violations};
+use crate::number::exact_i64;
+use crate::reader::parser::{Entry, Key, Kind, Parser};
+use crate::reader::{ParseError, ParseErrorKind};
+use crate::{ModelError, Ownership};
 
 /// An ownership document as stored in `ownership_details`: any JSON object.
 ///
@@ -60,7 +60,7 @@ impl Document {
     /// itself counting 1: PostgreSQL's JSON parser stops at its stack limit,
     /// which deeper documents may reach (the strict rules allow far less:
     /// [`Limits::max_depth`](crate::Limits)).
-    pub const MAX_NESTING: usize = 1000;
+    pub const MAX_NESTING: usize = crate::reader::parser::MAX_NESTING;
 
     /// Parses a JSON object. Anything else, including JSON that is not an
     /// object, is a [`ParseError`].
@@ -237,7 +237,7 @@ impl Document {
     /// # Ok::<(), coownership::ParseError>(())
     /// ```
     pub fn stored_len(&self) -> usize {
-        crate::wire::printed::printed_len(&self.text)
+        crate::reader::printed::printed_len(&self.text)
     }
 
     /// Whether [`stored_len`](Self::stored_len) exceeds `limit`, without
@@ -262,60 +262,6 @@ impl Document {
         self.entries.is_empty()
     }
 
-    /// Checks the document under `rules` with the default [`Limits`]; lists
-    /// every violation.
-    ///
-    /// ```
-    /// use coownership::{Document, Rules};
-    ///
-    /// // The seed tolerates a total of 100.01; strict does not.
-    /// let doc = Document::parse(
-    ///     r#"{"association_type":"tenants_in_common","1":50.00,"2":50.01}"#,
-    /// )?;
-    /// assert!(doc.validate(Rules::Seed).is_ok());
-    /// let violations = doc.validate(Rules::Strict).unwrap_err();
-    /// assert_eq!(violations.codes().collect::<Vec<_>>(), ["total_not_100"]);
-    /// # Ok::<(), coownership::ParseError>(())
-    /// ```
-    pub fn validate(&self, rules: Rules) -> Result<(), Violations> {
-        self.validate_with(rules, &Limits::default())
-    }
-
-    /// Like [`validate`](Document::validate), with explicit limits (which
-    /// apply to the strict rules only: the seed has none).
-    pub fn validate_with(&self, rules: Rules, limits: &Limits) -> Result<(), Violations> {
-        match rules {
-            Rules::Strict => crate::rules::strict::check(self, limits).map(|_| ()),
-            Rules::Seed => crate::rules::seed::check(self, crate::rules::seed::NullShare::Error),
-            Rules::SeedPg18 => {
-                crate::rules::seed::check(self, crate::rules::seed::NullShare::SqlNull)
-            }
-        }
-    }
-
-    /// The typed ownership, if the document follows the strict rules (with
-    /// the default [`Limits`]). Metadata is not part of the typed value.
-    pub fn to_ownership(&self) -> Result<Ownership, Violations> {
-        crate::rules::strict::check(self, &Limits::default())
-    }
-
-    /// The canonical text: the typed ownership in canonical form followed by
-    /// the metadata members in document order, their values verbatim.
-    /// Requires the document to follow the strict rules.
-    pub fn to_canonical(&self) -> Result<String, Violations> {
-        let ownership = self.to_ownership()?;
-        let mut out = String::with_capacity(self.text.len() + 8);
-        ownership.write_json_members(&mut out);
-        for (k, v) in self.metadata() {
-            out.push(',');
-            out.push_str(&self.key_source(k));
-            out.push(':');
-            out.push_str(v);
-        }
-        out.push('}');
-        Ok(out)
-    }
-
     pub(crate) fn raw_entries(&self) -> &[Entry] {
         &self.entries
     }
@@ -332,7 +278,7 @@ impl Document {
     }
 
     /// A key as JSON source text, quotes included (escapes as in the input).
-    fn key_source(&self, key: &str) -> String {
+    pub(crate) fn key_source(&self, key: &str) -> String {
         serde_json::Value::String(key.to_owned()).to_string()
     }
 

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use rust_decimal::{Decimal, RoundingStrategy};
 use thiserror::Error;
 
-use crate::ownership::first_duplicate;
+use crate::model::first_duplicate;
 use crate::{OwnerId, Ownership, Share, TenantsInCommon};
 
 /// The most owners an equal split supports: beyond 10,000 a share would be

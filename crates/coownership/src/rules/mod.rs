@@ -4,10 +4,13 @@
 use std::borrow::Cow;
 
 use crate::document::Document;
-use crate::wire::parser::{unescape, Entry};
+use crate::reader::parser::{unescape, Entry};
 
+mod apply;
 pub(crate) mod seed;
 pub(crate) mod strict;
+
+pub use apply::ReadError;
 mod violation;
 
 pub use violation::{Violation, ViolationCode, Violations};

@@ -3,9 +3,9 @@
 //! is FALSE or raises an error. Each violation names the clause that fails.
 
 use crate::document::{is_owner_key, ASSOCIATION_TYPE, JOINT_OWNERS};
+use crate::number::hundredths;
+use crate::reader::parser::{Kind, Parser};
 use crate::rules::{effective, shown, string_value, Violation, ViolationCode as C, Violations};
-use crate::wire::number::hundredths;
-use crate::wire::parser::{Kind, Parser};
 use crate::{AssociationType, Document};
 
 /// What `(d->key)::numeric` gives for a JSON `null`: an error up to

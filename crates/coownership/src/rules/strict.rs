@@ -4,216 +4,315 @@
 use std::collections::HashSet;
 
 use crate::document::{is_owner_key, looks_like_owner_key, ASSOCIATION_TYPE, JOINT_OWNERS};
-use crate::ownership::{JointOwnership, TenantsInCommon};
+use crate::model::{JointOwnership, TenantsInCommon};
+use crate::number::{exact_i64, hundredths};
+use crate::reader::parser::{Entry, Kind, Parser};
 use crate::rules::{effective, shown, string_value, Violation, ViolationCode as C, Violations};
-use crate::wire::number::{exact_i64, hundredths};
-use crate::wire::parser::{Kind, Parser};
 use crate::{AssociationType, Document, Limits, OwnerId, Ownership, Share};
 
+/// Checks `doc` and, when it passes, builds the typed ownership. The steps
+/// run in this order, so violations are listed in it: the document's size
+/// and depth, repeated keys, the members it has, `association_type`, the
+/// number of owners, each owner key and share, then what the kind of
+/// ownership needs.
 pub(crate) fn check(doc: &Document, limits: &Limits) -> Result<Ownership, Violations> {
-    let mut out = Vec::new();
-    if let Some(size) = doc.stored_len_exceeds(limits.max_bytes) {
-        out.push(Violation::new(
-            C::DocumentTooLarge,
-            "",
-            format!(
-                "document is {size} bytes as PostgreSQL stores it (d::text), the limit is {}",
-                limits.max_bytes
-            ),
-        ));
+    let mut check = Check {
+        doc,
+        limits,
+        out: Vec::new(),
+    };
+    check.size_and_depth();
+    check.duplicate_keys();
+    let members = check.members();
+    let kind = check.association_type(members.association_type);
+    check.owner_limit(members.owner_count);
+    let is_joint = kind == Some(AssociationType::JointOwnership);
+    let shares = check.owner_keys(is_joint, members.owner_count);
+    let ownership = match kind {
+        None => None,
+        Some(AssociationType::Individual) => {
+            check.unexpected_joint_owners(members.joint_owners, AssociationType::Individual);
+            check.individual(members.owner_count, &shares)
+        }
+        Some(AssociationType::TenantsInCommon) => {
+            check.unexpected_joint_owners(members.joint_owners, AssociationType::TenantsInCommon);
+            check.tenants_in_common(members.owner_count, shares)
+        }
+        Some(AssociationType::JointOwnership) => check.joint_owners(members.joint_owners),
+    };
+    check.finish(ownership)
+}
+
+/// A check in progress: the document, its limits, and what it broke so far.
+struct Check<'a> {
+    doc: &'a Document,
+    limits: &'a Limits,
+    out: Vec<Violation>,
+}
+
+/// The members the rules look at, as `jsonb` would keep them.
+struct Members<'a> {
+    association_type: Option<&'a Entry>,
+    joint_owners: Option<&'a Entry>,
+    owner_count: usize,
+}
+
+/// The owners' shares, and whether every owner key and share was valid.
+struct Shares {
+    list: Vec<(OwnerId, Share)>,
+    all_valid: bool,
+}
+
+impl<'a> Check<'a> {
+    fn violation(&mut self, code: C, key: impl Into<String>, message: impl Into<String>) {
+        self.out.push(Violation::new(code, key, message));
     }
-    if doc.depth() > limits.max_depth {
-        out.push(Violation::new(
-            C::DocumentTooDeep,
-            "",
-            format!(
-                "values nest {} levels deep, the limit is {}",
-                doc.depth(),
-                limits.max_depth
-            ),
-        ));
+
+    /// `document_too_large` and `document_too_deep`.
+    fn size_and_depth(&mut self) {
+        let (doc, limits) = (self.doc, self.limits);
+        if let Some(size) = doc.stored_len_exceeds(limits.max_bytes) {
+            self.violation(
+                C::DocumentTooLarge,
+                "",
+                format!(
+                    "document is {size} bytes as PostgreSQL stores it (d::text), the limit is {}",
+                    limits.max_bytes
+                ),
+            );
+        }
+        if doc.depth() > limits.max_depth {
+            self.violation(
+                C::DocumentTooDeep,
+                "",
+                format!(
+                    "values nest {} levels deep, the limit is {}",
+                    doc.depth(),
+                    limits.max_depth
+                ),
+            );
+        }
     }
-    if doc.has_duplicate_keys() {
+
+    /// `duplicate_key`, once per repeated key.
+    fn duplicate_keys(&mut self) {
+        let doc = self.doc;
+        if !doc.has_duplicate_keys() {
+            return;
+        }
         let mut seen = HashSet::new();
         let mut reported = HashSet::new();
         for e in doc.raw_entries() {
             let key = doc.key(e);
             if !seen.insert(key) && reported.insert(key) {
-                out.push(Violation::new(
+                self.violation(
                     C::DuplicateKey,
                     key,
                     format!(
                         "key {key:?} appears more than once; only the last value would be stored"
                     ),
-                ));
+                );
             }
         }
     }
 
-    // association_type, joint_owners and the owner keys, in one pass.
-    let mut assoc = None;
-    let mut joint = None;
-    let mut owner_count = 0usize;
-    for e in effective(doc) {
-        let key = doc.key(e);
-        if key == ASSOCIATION_TYPE {
-            assoc = Some(e);
-        } else if key == JOINT_OWNERS {
-            joint = Some(e);
-        } else if is_owner_key(key) {
-            owner_count += 1;
-        } else if looks_like_owner_key(key) {
-            out.push(Violation::new(
-                C::MalformedOwnerKey,
-                key,
-                format!("key {key:?} looks like an owner id but is not one: owner keys are plain ASCII digits, without signs, spaces or separators"),
-            ));
+    /// `association_type`, `joint_owners` and the owner keys, in one pass;
+    /// `malformed_owner_key` for keys that look like owner ids but are not.
+    fn members(&mut self) -> Members<'a> {
+        let doc = self.doc;
+        let mut members = Members {
+            association_type: None,
+            joint_owners: None,
+            owner_count: 0,
+        };
+        for e in effective(doc) {
+            let key = doc.key(e);
+            if key == ASSOCIATION_TYPE {
+                members.association_type = Some(e);
+            } else if key == JOINT_OWNERS {
+                members.joint_owners = Some(e);
+            } else if is_owner_key(key) {
+                members.owner_count += 1;
+            } else if looks_like_owner_key(key) {
+                self.violation(
+                    C::MalformedOwnerKey,
+                    key,
+                    format!("key {key:?} looks like an owner id but is not one: owner keys are plain ASCII digits, without signs, spaces or separators"),
+                );
+            }
         }
+        members
     }
-    let kind = match assoc {
-        None => {
-            out.push(Violation::new(
+
+    /// The kind of ownership, or `missing_association_type` /
+    /// `invalid_association_type`.
+    fn association_type(&mut self, entry: Option<&Entry>) -> Option<AssociationType> {
+        let doc = self.doc;
+        let Some(e) = entry else {
+            self.violation(
                 C::MissingAssociationType,
                 ASSOCIATION_TYPE,
                 "no association_type key; expected individual, tenants_in_common or joint_ownership",
-            ));
+            );
+            return None;
+        };
+        let kind = (e.kind == Kind::String)
+            .then(|| AssociationType::from_wire(&string_value(doc.raw(e))))
+            .flatten();
+        if kind.is_none() {
+            self.violation(
+                C::InvalidAssociationType,
+                ASSOCIATION_TYPE,
+                format!(
+                    "association_type is {}; expected \"individual\", \"tenants_in_common\" or \"joint_ownership\" exactly",
+                    shown(doc.raw(e))
+                ),
+            );
+        }
+        kind
+    }
+
+    /// `too_many_owners` for owner keys.
+    fn owner_limit(&mut self, owner_count: usize) {
+        if owner_count > self.limits.max_owners {
+            let limit = self.limits.max_owners;
+            self.violation(
+                C::TooManyOwners,
+                "",
+                format!("{owner_count} owner keys, the limit is {limit}"),
+            );
+        }
+    }
+
+    /// Each owner key (`non_canonical_owner_key`; `unexpected_share` in a
+    /// joint ownership) and its share.
+    fn owner_keys(&mut self, is_joint: bool, owner_count: usize) -> Shares {
+        let doc = self.doc;
+        let mut shares = Shares {
+            list: Vec::with_capacity(if is_joint { 0 } else { owner_count }),
+            all_valid: true,
+        };
+        for e in effective(doc) {
+            let key = doc.key(e);
+            if !is_owner_key(key) {
+                continue;
+            }
+            let id = OwnerId::from_canonical_key(key);
+            if id.is_none() {
+                shares.all_valid = false;
+                self.violation(
+                    C::NonCanonicalOwnerKey,
+                    key,
+                    format!("owner key {key:?} is not a canonical owner id: expected a positive integer without leading zeros, at most 9223372036854775807"),
+                );
+            }
+            if is_joint {
+                self.violation(
+                    C::UnexpectedShare,
+                    key,
+                    format!("percentage key {key:?} in a joint ownership; joint owners belong in joint_owners"),
+                );
+                continue;
+            }
+            match share(key, doc.raw(e), e.kind) {
+                Ok(s) => {
+                    if let Some(id) = id {
+                        shares.list.push((id, s));
+                    }
+                }
+                Err(v) => {
+                    shares.all_valid = false;
+                    self.out.push(v);
+                }
+            }
+        }
+        shares
+    }
+
+    /// `unexpected_joint_owners` outside a joint ownership.
+    fn unexpected_joint_owners(&mut self, joint: Option<&Entry>, kind: AssociationType) {
+        if joint.is_some() {
+            self.violation(
+                C::UnexpectedJointOwners,
+                JOINT_OWNERS,
+                format!("joint_owners in a {kind} document; only joint_ownership has joint owners"),
+            );
+        }
+    }
+
+    /// Exactly one owner, holding 100.00.
+    fn individual(&mut self, owner_count: usize, shares: &Shares) -> Option<Ownership> {
+        if owner_count != 1 {
+            self.violation(
+                C::IndividualOwnerCount,
+                "",
+                format!("individual ownership needs exactly 1 owner key, found {owner_count}"),
+            );
+            return None;
+        }
+        match shares.list.first() {
+            Some(&(id, s)) if s == Share::FULL => Some(Ownership::Individual(id)),
+            Some(&(id, s)) => {
+                self.violation(
+                    C::IndividualShareNot100,
+                    id.to_string(),
+                    format!("the individual owner {id} holds {s}, expected exactly 100.00"),
+                );
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Two or more owners whose shares total exactly 100.00.
+    fn tenants_in_common(&mut self, owner_count: usize, shares: Shares) -> Option<Ownership> {
+        if owner_count < 2 {
+            self.violation(
+                C::TooFewOwners,
+                "",
+                format!("tenants in common need at least 2 owners, found {owner_count}"),
+            );
+        }
+        let total: u64 = shares
+            .list
+            .iter()
+            .map(|&(_, s)| u64::from(s.basis_points()))
+            .sum();
+        if owner_count >= 1 && shares.all_valid && total != 10_000 {
+            self.violation(
+                C::TotalNot100,
+                "",
+                format!(
+                    "shares total {}.{:02}, expected exactly 100.00",
+                    total / 100,
+                    total % 100
+                ),
+            );
+        }
+        if self.out.is_empty() {
+            TenantsInCommon::new(shares.list).ok().map(Ownership::from)
+        } else {
             None
         }
-        Some(e) => {
-            let kind = (e.kind == Kind::String)
-                .then(|| AssociationType::from_wire(&string_value(doc.raw(e))))
-                .flatten();
-            if kind.is_none() {
-                out.push(Violation::new(
-                    C::InvalidAssociationType,
-                    ASSOCIATION_TYPE,
-                    format!(
-                        "association_type is {}; expected \"individual\", \"tenants_in_common\" or \"joint_ownership\" exactly",
-                        shown(doc.raw(e))
-                    ),
-                ));
-            }
-            kind
-        }
-    };
-    if owner_count > limits.max_owners {
-        out.push(Violation::new(
-            C::TooManyOwners,
-            "",
-            format!(
-                "{owner_count} owner keys, the limit is {}",
-                limits.max_owners
-            ),
-        ));
     }
 
-    // Owner keys and their shares.
-    let is_joint = kind == Some(AssociationType::JointOwnership);
-    let mut shares: Vec<(OwnerId, Share)> =
-        Vec::with_capacity(if is_joint { 0 } else { owner_count });
-    let mut shares_ok = true;
-    for e in effective(doc) {
-        let key = doc.key(e);
-        if !is_owner_key(key) {
-            continue;
-        }
-        let id = OwnerId::from_canonical_key(key);
-        if id.is_none() {
-            shares_ok = false;
-            out.push(Violation::new(
-                C::NonCanonicalOwnerKey,
-                key,
-                format!("owner key {key:?} is not a canonical owner id: expected a positive integer without leading zeros, at most 9223372036854775807"),
-            ));
-        }
-        if is_joint {
-            out.push(Violation::new(
-                C::UnexpectedShare,
-                key,
-                format!("percentage key {key:?} in a joint ownership; joint owners belong in joint_owners"),
-            ));
-            continue;
-        }
-        match share(key, doc.raw(e), e.kind) {
-            Ok(s) => {
-                if let Some(id) = id {
-                    shares.push((id, s));
-                }
-            }
-            Err(v) => {
-                shares_ok = false;
-                out.push(v);
-            }
-        }
+    /// A `joint_owners` array of two or more distinct owner ids.
+    fn joint_owners(&mut self, joint: Option<&Entry>) -> Option<Ownership> {
+        joint_owners(self.doc, joint, self.limits, &mut self.out)
     }
 
-    let ownership = match kind {
-        None => None,
-        Some(AssociationType::Individual) => {
-            unexpected_joint_owners(joint, AssociationType::Individual, &mut out);
-            if owner_count != 1 {
-                out.push(Violation::new(
-                    C::IndividualOwnerCount,
-                    "",
-                    format!("individual ownership needs exactly 1 owner key, found {owner_count}"),
-                ));
-                None
-            } else {
-                match shares.first() {
-                    Some(&(id, s)) if s == Share::FULL => Some(Ownership::Individual(id)),
-                    Some(&(id, s)) => {
-                        out.push(Violation::new(
-                            C::IndividualShareNot100,
-                            id.to_string(),
-                            format!("the individual owner {id} holds {s}, expected exactly 100.00"),
-                        ));
-                        None
-                    }
-                    None => None,
-                }
-            }
+    /// The verdict: the ownership, or every violation.
+    fn finish(self, ownership: Option<Ownership>) -> Result<Ownership, Violations> {
+        match (Violations::from_vec(self.out), ownership) {
+            (None, Some(o)) => Ok(o),
+            (Some(v), _) => Err(v),
+            // Unreachable in practice: every path without an ownership records a violation.
+            (None, None) => Err(Violations(vec![Violation::new(
+                C::MissingAssociationType,
+                ASSOCIATION_TYPE,
+                "document does not describe an ownership",
+            )])),
         }
-        Some(AssociationType::TenantsInCommon) => {
-            unexpected_joint_owners(joint, AssociationType::TenantsInCommon, &mut out);
-            if owner_count < 2 {
-                out.push(Violation::new(
-                    C::TooFewOwners,
-                    "",
-                    format!("tenants in common need at least 2 owners, found {owner_count}"),
-                ));
-            }
-            let total: u64 = shares
-                .iter()
-                .map(|&(_, s)| u64::from(s.basis_points()))
-                .sum();
-            if owner_count >= 1 && shares_ok && total != 10_000 {
-                out.push(Violation::new(
-                    C::TotalNot100,
-                    "",
-                    format!(
-                        "shares total {}.{:02}, expected exactly 100.00",
-                        total / 100,
-                        total % 100
-                    ),
-                ));
-            }
-            if out.is_empty() {
-                TenantsInCommon::new(shares).ok().map(Ownership::from)
-            } else {
-                None
-            }
-        }
-        Some(AssociationType::JointOwnership) => joint_owners(doc, joint, limits, &mut out),
-    };
-    match (Violations::from_vec(out), ownership) {
-        (None, Some(o)) => Ok(o),
-        (Some(v), _) => Err(v),
-        // Unreachable in practice: every path without an ownership records a violation.
-        (None, None) => Err(Violations(vec![Violation::new(
-            C::MissingAssociationType,
-            ASSOCIATION_TYPE,
-            "document does not describe an ownership",
-        )])),
     }
 }
 
@@ -268,23 +367,11 @@ fn share(key: &str, raw: &str, kind: Kind) -> Result<Share, Violation> {
     }
 }
 
-fn unexpected_joint_owners(
-    joint: Option<&crate::wire::parser::Entry>,
-    kind: AssociationType,
-    out: &mut Vec<Violation>,
-) {
-    if joint.is_some() {
-        out.push(Violation::new(
-            C::UnexpectedJointOwners,
-            JOINT_OWNERS,
-            format!("joint_owners in a {kind} document; only joint_ownership has joint owners"),
-        ));
-    }
-}
-
+/// `joint_owners`: an array of two or more distinct positive owner ids,
+/// within the owner limit.
 fn joint_owners(
     doc: &Document,
-    joint: Option<&crate::wire::parser::Entry>,
+    joint: Option<&Entry>,
     limits: &Limits,
     out: &mut Vec<Violation>,
 ) -> Option<Ownership> {

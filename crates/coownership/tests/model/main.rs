@@ -2,6 +2,7 @@
 //! the fuzz corpus replayed. One test binary, one module per subject.
 
 mod fuzz_corpus;
+mod layers;
 mod properties;
 mod rounding;
 mod rules;

@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
-use crate::wire::number;
+use crate::number;
 
 /// The id of a `product_owners` row: a positive `BIGINT`.
 ///

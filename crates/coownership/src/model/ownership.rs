@@ -87,15 +87,6 @@ impl Ownership {
         Ownership::Individual(owner)
     }
 
-    /// Parses and validates a document under the strict rules.
-    ///
-    /// Metadata keys are allowed but dropped from the typed value; use
-    /// [`Document`](crate::Document) to keep them.
-    pub fn parse(json: &str) -> Result<Self, crate::ReadError> {
-        let doc = crate::Document::parse(json)?;
-        Ok(doc.to_ownership()?)
-    }
-
     /// The kind of ownership.
     pub fn association_type(&self) -> AssociationType {
         match self {

@@ -1,6 +1,6 @@
 //! sqlx 0.8 (feature `sqlx`): `Type`, `Encode` and `Decode` for PostgreSQL,
 //! with the same wire layouts as the postgres-types implementations
-//! (`crate::pgwire`).
+//! (`super::layout`).
 //!
 //! | Rust | PostgreSQL |
 //! | --- | --- |
@@ -19,7 +19,8 @@ use ::sqlx::postgres::{
 };
 use ::sqlx::{Decode, Encode, Type, TypeInfo as _, ValueRef as _};
 
-use crate::{pgwire, Document, Ownership, Share};
+use super::layout;
+use crate::{Document, Ownership, Share};
 
 const JSON: Oid = Oid(114);
 const JSONB: Oid = Oid(3802);
@@ -34,7 +35,7 @@ fn is(ty: &PgTypeInfo, oid: Oid) -> bool {
 /// The JSON text of a `json`/`jsonb` value, in either format.
 fn json_text<'r>(value: &PgValueRef<'r>) -> Result<&'r [u8], BoxDynError> {
     let binary_jsonb = value.format() == PgValueFormat::Binary && is(&value.type_info(), JSONB);
-    Ok(pgwire::json_text(binary_jsonb, value.as_bytes()?)?)
+    Ok(layout::json_text(binary_jsonb, value.as_bytes()?)?)
 }
 
 macro_rules! json_type {
@@ -66,20 +67,20 @@ json_type!(Ownership);
 
 impl Encode<'_, Postgres> for Document {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        pgwire::write_json(true, self.as_str(), &mut **buf);
+        layout::write_json(true, self.as_str(), &mut **buf);
         Ok(IsNull::No)
     }
 }
 
 impl<'r> Decode<'r, Postgres> for Document {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        Ok(pgwire::document(json_text(&value)?)?)
+        Ok(layout::document(json_text(&value)?)?)
     }
 }
 
 impl Encode<'_, Postgres> for Ownership {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        pgwire::write_json(true, &self.to_json(), &mut **buf);
+        layout::write_json(true, &self.to_json(), &mut **buf);
         Ok(IsNull::No)
     }
 }
@@ -88,7 +89,7 @@ impl Encode<'_, Postgres> for Ownership {
 /// error carrying the [`Violations`](crate::Violations).
 impl<'r> Decode<'r, Postgres> for Ownership {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
-        pgwire::ownership(json_text(&value)?)
+        layout::ownership(json_text(&value)?)
     }
 }
 
@@ -111,7 +112,7 @@ impl PgHasArrayType for Share {
 /// Always with scale 2 (`0.00`, `100.00`).
 impl Encode<'_, Postgres> for Share {
     fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        pgwire::write_share(*self, &mut **buf);
+        layout::write_share(*self, &mut **buf);
         Ok(IsNull::No)
     }
 }
@@ -119,7 +120,7 @@ impl Encode<'_, Postgres> for Share {
 impl<'r> Decode<'r, Postgres> for Share {
     fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
         match value.format() {
-            PgValueFormat::Binary => pgwire::read_share(value.as_bytes()?),
+            PgValueFormat::Binary => layout::read_share(value.as_bytes()?),
             PgValueFormat::Text => Ok(value.as_str()?.parse()?),
         }
     }

@@ -7,7 +7,11 @@
 
 use std::ops::Range;
 
-use crate::error::{ParseError, ParseErrorKind};
+use super::error::{ParseError, ParseErrorKind};
+
+/// How deep containers may nest: PostgreSQL's JSON parser may stop before
+/// (at its stack limit) where we would not. `Document::MAX_NESTING`.
+pub(crate) const MAX_NESTING: usize = 1000;
 
 /// The JSON type of a value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -269,10 +273,10 @@ impl<'a> Parser<'a> {
             self.pos += 1;
         }
         let text = &self.src[start..self.pos];
-        if !super::number::is_number(text) {
+        if !crate::number::is_number(text) {
             return Err(ParseError::new(ParseErrorKind::InvalidNumber, start));
         }
-        if super::number::pg_printed_len(text).is_none() {
+        if crate::number::pg_printed_len(text).is_none() {
             return Err(ParseError::new(ParseErrorKind::NumberOutOfRange, start));
         }
         self.exponent |= text.iter().any(|&b| b == b'e' || b == b'E');
@@ -316,8 +320,8 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 stack.push(is_object);
                 // The document itself is one level more than the stack.
-                if stack.len() >= crate::Document::MAX_NESTING {
-                    return Err(self.err(ParseErrorKind::TooDeep(crate::Document::MAX_NESTING)));
+                if stack.len() >= MAX_NESTING {
+                    return Err(self.err(ParseErrorKind::TooDeep(MAX_NESTING)));
                 }
                 self.max_depth = self.max_depth.max(stack.len());
                 self.ws();

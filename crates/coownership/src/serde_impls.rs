@@ -1,16 +1,11 @@
-//! The wire format: exact JSON parsing and canonical writing, and the serde
-//! integration.
+//! The serde integration.
 //!
 //! `Deserialize` for [`Document`] and [`Ownership`] takes the exact text of
 //! the value through [`serde_json::value::RawValue`] and parses it with this
-//! crate's own parser, so numbers are never routed through `f64` and the
+//! crate's own reader, so numbers are never routed through `f64` and the
 //! result does not depend on serde_json's `arbitrary_precision` feature. It
 //! therefore works with serde_json's deserializer (`from_str`, `from_slice`,
 //! `from_reader`, or as a field of a larger struct), not with other formats.
-
-pub(crate) mod number;
-pub(crate) mod parser;
-pub(crate) mod printed;
 
 use serde::de::Error as _;
 use serde::ser::Error as _;

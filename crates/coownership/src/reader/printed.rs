@@ -9,8 +9,8 @@
 
 use std::collections::HashMap;
 
-use super::number::pg_printed_len;
 use super::parser::unescape;
+use crate::number::pg_printed_len;
 
 /// An open container while walking the text.
 enum Frame {

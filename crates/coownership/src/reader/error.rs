@@ -1,5 +1,4 @@
-//! Errors that are not rule violations: text that is not a JSON object, and
-//! values that a typed constructor refuses.
+//! [`ParseError`]: text that is not a JSON object the database can store.
 
 use thiserror::Error;
 
@@ -116,63 +115,4 @@ pub enum ParseErrorKind {
     /// A `serde_json::Value` or deserializer gave something that cannot be a document.
     #[error("{0}")]
     Custom(String),
-}
-
-/// A value that a typed constructor refuses.
-///
-/// ```
-/// use coownership::{ModelError, OwnerId, Share, TenantsInCommon};
-///
-/// let a = OwnerId::new(1)?;
-/// let half = Share::from_basis_points(5000)?;
-/// let err = TenantsInCommon::new([(a, half), (a, half)]).unwrap_err();
-/// assert_eq!(err, ModelError::DuplicateOwner(a));
-/// # Ok::<(), ModelError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
-#[non_exhaustive]
-pub enum ModelError {
-    /// An owner id that is not a positive `BIGINT` in canonical form.
-    #[error("invalid owner id {0:?}: expected a positive integer without sign or leading zeros, at most 9223372036854775807")]
-    InvalidOwnerId(String),
-    /// A share that is not a whole number of hundredths in `0..=100`.
-    #[error(
-        "invalid share {0:?}: expected a percentage from 0.00 to 100.00 with at most two decimals"
-    )]
-    InvalidShare(String),
-    /// The same owner appears twice.
-    #[error("owner {0} appears more than once")]
-    DuplicateOwner(crate::OwnerId),
-    /// Fewer owners than the kind of ownership needs.
-    #[error("{kind} needs at least {min} owners, got {got}")]
-    TooFewOwners {
-        /// `tenants_in_common` or `joint_ownership`.
-        kind: &'static str,
-        /// The minimum.
-        min: usize,
-        /// How many were given.
-        got: usize,
-    },
-    /// A tenant in common with a zero share.
-    #[error("owner {0} has a zero share; every tenant in common needs a positive share")]
-    ZeroShare(crate::OwnerId),
-    /// A metadata key that is reserved (an owner key, `association_type`,
-    /// `joint_owners`) or already present.
-    #[error("{0:?} cannot be added as metadata: it is reserved or already present")]
-    ReservedKey(String),
-    /// Shares of tenants in common that do not total exactly 100.00.
-    #[error("shares total {0}, expected exactly 100.00")]
-    TotalNot100(rust_decimal::Decimal),
-}
-
-/// Reading a typed [`Ownership`](crate::Ownership) from text failed: either the
-/// text is not a JSON object, or the document breaks the strict rules.
-#[derive(Clone, Debug, Error)]
-pub enum ReadError {
-    /// The text is not a JSON object.
-    #[error(transparent)]
-    Parse(#[from] ParseError),
-    /// The document breaks the rules; every violation is listed.
-    #[error(transparent)]
-    Invalid(#[from] crate::Violations),
 }
