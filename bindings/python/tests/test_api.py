@@ -172,16 +172,19 @@ def test_dict_with_floats_and_text_agree(cuts):
     assert sum(a for _, a in parts) == Decimal("12345.67")
 
 
-def test_the_readmes_python_examples_run():
+def test_the_documented_python_examples_run():
     import pathlib
     import re
 
-    readme = (pathlib.Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Python") : readme.index("## Command line")]
-    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    root = pathlib.Path(__file__).resolve().parents[3]
+    guide = (root / "docs" / "python.md").read_text(encoding="utf-8")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", guide, flags=re.S)
     assert len(blocks) == 2
-    for block in blocks:
-        exec(compile(block, "README.md", "exec"), {})
+    readme_blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert len(readme_blocks) == 1
+    for name, block in [("docs/python.md", b) for b in blocks] + [("README.md", readme_blocks[0])]:
+        exec(compile(block, name, "exec"), {})
 
 
 def test_the_limits_are_the_crates_and_the_databases():

@@ -62,7 +62,7 @@ pub struct ConstrainOptions {
     pub schema: String,
     /// Check and report, change nothing (the functions are not installed either).
     pub dry_run: bool,
-    /// Also drop the seed's own ownership constraints ([`LEGACY_CONSTRAINTS`]).
+    /// Also drop the seed's own ownership constraints (`valid_product_ownership_details_precise` and its kin, whichever exist).
     pub replace_legacy: bool,
     /// How long to wait for each table lock. Default 10 s: the `ALTER TABLE`
     /// needs a moment of `ACCESS EXCLUSIVE`, and while it waits, other

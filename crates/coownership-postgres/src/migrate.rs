@@ -1,5 +1,25 @@
-//! `migrate`: read and plan on two snapshot connections, load the documents
+//! [`migrate`]: read and plan on two snapshot connections, load the documents
 //! into a temporary table on the writing one, and apply them in one `UPDATE`.
+//!
+//! [`migrate`] replaces the seed's row-by-row PL/pgSQL loop with set-based,
+//! streaming I/O in one transaction:
+//!
+//! 1. lock out writers: `SHARE ROW EXCLUSIVE` on the products table (reads go
+//!    on, every `INSERT`/`UPDATE`/`DELETE` waits) and `SHARE` on the links;
+//! 2. on two more, read-only connections opened after those locks (so they
+//!    see exactly what will be updated), `COPY` out the links in
+//!    `(product_id, created_at, product_owner_id)` order and the product ids
+//!    as they lie (a sequential scan; sorted in memory, 8 bytes a product);
+//!    merge them in Rust (orphan links fall out of the merge) and plan each
+//!    product ([`plan::plan_product`]);
+//! 3. meanwhile, stream the planned documents through a bounded channel into
+//!    a binary `COPY` to a temporary table on the writing connection, so
+//!    that apart from the ids nothing grows with the table;
+//! 4. add the `jsonb` column if it is missing, and apply the documents with
+//!    one `UPDATE … FROM`, touching only rows whose document changes (so a
+//!    re-run writes nothing);
+//! 5. commit — or roll back on any error, on `dry_run`, or when the seed
+//!    policy breaks for any product. A killed process never commits.
 
 use std::io::{BufReader, Write};
 use std::time::Instant;

@@ -16,7 +16,7 @@ pub(crate) const SAMPLES: usize = 10;
 pub struct Sampled<T> {
     /// How many in all.
     pub count: u64,
-    /// The first [`SAMPLES`] of them.
+    /// The first ten of them.
     pub samples: Vec<T>,
 }
 

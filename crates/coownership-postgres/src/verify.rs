@@ -112,7 +112,7 @@ fn reconcile(
             return false;
         }
     };
-    // NULL is the no-owner state (DESIGN.md §7); under either policy, a
+    // NULL is the no-owner state (docs/design.md §7); under either policy, a
     // product without owners may also hold the seed's no-owner document.
     let Some(text) = document else {
         if plan.ownership.is_some() {

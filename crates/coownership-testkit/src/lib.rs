@@ -1,8 +1,8 @@
 //! What every coownership crate's tests share (never published):
 //!
-//! - [`server`]: one throwaway PostgreSQL server per test process
+//! - [`server`](mod@server): one throwaway PostgreSQL server per test process
 //!   ([`server::TempServer`], unix only), and a fresh database per test;
-//! - [`documents`]: generated ownership documents for the differential tests;
+//! - [`documents`](mod@documents): generated ownership documents for the differential tests;
 //! - [`fixtures`]: the seed's own SQL, to compare against;
 //! - helpers that many tests repeat (the hand-made legacy data, reading the
 //!   stored documents back, a default migration).

@@ -23,6 +23,12 @@ mod codec;
 #[cfg(feature = "postgres")]
 pub mod pg;
 
+// The repository README's Rust example, run as a doctest (only then is the
+// file, outside the package, read).
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+mod repository_readme {}
+
 pub use document::Document;
 pub use model::{
     AssociationType, JointOwnership, ModelError, OwnerId, Ownership, Share, TenantsInCommon,

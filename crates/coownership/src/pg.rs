@@ -2,9 +2,9 @@
 //!
 //! | Rust | PostgreSQL |
 //! | --- | --- |
-//! | [`Document`] | `jsonb`, `json` (any object; exact text sent and received) |
-//! | [`Ownership`] | `jsonb`, `json` (canonical form; decoding applies the strict rules) |
-//! | [`Share`] | `numeric` (exact; decoding refuses more than two decimals or a value outside 0..=100) |
+//! | [`Document`](crate::Document) | `jsonb`, `json` (any object; exact text sent and received) |
+//! | [`Ownership`](crate::Ownership) | `jsonb`, `json` (canonical form; decoding applies the strict rules) |
+//! | [`Share`](crate::Share) | `numeric` (exact; decoding refuses more than two decimals or a value outside 0..=100) |
 //!
 //! The codecs themselves are in the crate's `codec` module (shared byte
 //! layouts with the `sqlx` integration). The shipped CHECK functions are in

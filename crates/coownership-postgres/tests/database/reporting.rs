@@ -42,8 +42,8 @@ fn the_reference_view_adds_up_to_the_penny_and_the_seeds_formula_does_not() {
         return;
     };
     valued_demo(&mut db, "money_view");
-    // The README's view, verbatim.
-    db.batch_execute(README_VIEW).unwrap();
+    // The documented view, verbatim.
+    db.batch_execute(&documented_view()).unwrap();
     let row = db
         .query_one(
             "SELECT (SELECT sum(valuation) FROM client_products WHERE ownership_details IS NOT NULL)::text,
@@ -86,16 +86,16 @@ fn the_reference_view_adds_up_to_the_penny_and_the_seeds_formula_does_not() {
     assert!(drifting > 100, "the seed's rounding drifts on real splits");
 }
 
-/// The view the README gives in place of the seed's `client_ownership_summary`.
-const README_VIEW: &str = "
-CREATE VIEW client_ownership_value AS
-SELECT a.owner_id,
-       count(*)      AS products,
-       sum(a.amount) AS total_value
-FROM client_products p
-CROSS JOIN LATERAL ownership_apportion(p.ownership_details, p.valuation) AS a
-GROUP BY a.owner_id;
-";
+/// The view `docs/sql.md` gives in place of the seed's
+/// `client_ownership_summary`, read from the document itself.
+fn documented_view() -> String {
+    let doc = include_str!("../../../../docs/sql.md");
+    let start = doc
+        .find("CREATE VIEW client_ownership_value")
+        .expect("docs/sql.md gives the view");
+    let end = start + doc[start..].find("```").expect("the view's block ends");
+    doc[start..end].to_owned()
+}
 
 #[test]
 fn a_gin_index_on_owner_ids_answers_which_products_an_owner_holds() {

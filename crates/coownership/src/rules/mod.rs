@@ -28,7 +28,7 @@ pub use violation::{Violation, ViolationCode, Violations};
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Rules {
-    /// The rule for new writes (DESIGN.md §2 "strict"): exact shares, totals
+    /// The rule for new writes (the design document, `docs/design.md`, §2 "strict"): exact shares, totals
     /// of exactly 100.00, canonical owner ids, no loopholes.
     #[default]
     Strict,

@@ -1,4 +1,4 @@
-//! The strict rules for new writes (DESIGN.md §2). On success they also build
+//! The strict rules for new writes (the design document, `docs/design.md`, §2). On success they also build
 //! the typed [`Ownership`], so that checking and reading are one pass.
 
 use std::collections::HashSet;

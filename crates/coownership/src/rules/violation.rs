@@ -11,7 +11,7 @@ macro_rules! codes {
         /// and by the shipped SQL functions.
         ///
         /// Each variant says which rule set reports it: **strict**, **seed**
-        /// or both. See `DESIGN.md` §2 for the full semantics.
+        /// or both. See the design document (`docs/design.md` in the repository) §2 for the full semantics.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum ViolationCode {

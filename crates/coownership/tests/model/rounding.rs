@@ -215,7 +215,7 @@ fn seed_policy_breaks_for_3725_counts_first_at_155() {
     let broken: Vec<usize> = (2..=10_000)
         .filter(|&n| seed_reference(n).iter().any(|&s| s <= Decimal::ZERO))
         .collect();
-    // DESIGN.md §4: 3,725 of the counts from 2 to 10,000, the first being 155.
+    // docs/design.md §4: 3,725 of the counts from 2 to 10,000, the first being 155.
     assert_eq!(broken.len(), 3725);
     assert_eq!(broken[0], 155);
     for n in [155, 201, broken[broken.len() - 1]] {

@@ -325,7 +325,7 @@ fn every_code_is_documented_and_round_trips() {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()));
     }
-    let readme = include_str!("../../../../README.md");
+    let readme = include_str!("../../README.md");
     for &code in ViolationCode::ALL {
         assert!(
             readme.contains(&format!("`{}`", code.as_str())),

@@ -289,7 +289,7 @@ fn owner_ids_share_and_apportion_on_each_shape() {
         one(&mut db, &format!("ownership_share({joint}, 4)")),
         "NULL"
     );
-    // The README's examples.
+    // The examples in docs/sql.md.
     let parts = |db: &mut postgres::Client, sql: &str| -> Vec<(i64, String)> {
         db.query(&format!("SELECT owner_id, amount::text FROM {sql}"), &[])
             .unwrap()
