@@ -18,7 +18,7 @@ def corpus() -> list[str]:
     """Every committed document: the fuzz corpus, the differential regressions
     and the examples (one document per line)."""
     docs = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "fuzz/corpus/parse_validate").iterdir())]
-    for name in ["tests/fixtures/differential_regressions.jsonl", "examples/documents.jsonl"]:
+    for name in ["crates/coownership-testkit/fixtures/differential_regressions.jsonl", "examples/documents.jsonl"]:
         docs += [line for line in (ROOT / name).read_text(encoding="utf-8").splitlines() if line.strip()]
     assert len(docs) > 20, "the corpus is where the tests expect it"
     return docs

@@ -11,31 +11,48 @@
 //! 3. the strict SQL on 2,000 and 20,000 joint owners (and 1,000 and
 //!    10,000, both within the limit): how the time grows with the owners.
 //!
-//! Each figure is the median of alternating rounds. `COOWNERSHIP_BENCH_ROWS`
-//! sets the products (default 1,000,000).
+//! Criterion measures each; after each group the medians are printed as
+//! ratios to the baseline's. `COOWNERSHIP_BENCH_ROWS` sets the products
+//! (default 1,000,000; 2,000 under `cargo test --benches`, which runs each
+//! function once).
 //!
-//! `cargo bench --bench pg_sql --features postgres`
+//! `cargo bench -p coownership-postgres --bench pg_sql`
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use coownership_postgres::demo::{load, Synthetic};
 use coownership_postgres::{migrate, MigrateOptions};
+use coownership_testkit::bench::print_ratios;
 use coownership_testkit::server::TempServer;
+use criterion::{Criterion, SamplingMode};
 
-const ROUNDS: usize = 5;
+/// Whether criterion measures (`cargo bench`), rather than running each
+/// function once (`cargo test --benches`, `--test`).
+fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
+}
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // `cargo test --benches` runs bench targets with `--bench`-less args; keep that quick.
-    if std::env::args().any(|a| a == "--test")
-        || std::env::args().len() > 1 && !std::env::args().any(|a| a == "--bench")
-    {
-        println!("pg_sql: skipped outside `cargo bench`");
-        return Ok(());
-    }
+fn main() {
     let rows: u64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+        .unwrap_or(if measuring() { 1_000_000 } else { 2_000 });
+    let (_server, mut db) = prepare(rows).expect("the bench database");
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20));
+    strict(&mut c, &mut db);
+    money(&mut c, &mut db);
+    joint(&mut c, &mut db);
+    c.final_summary();
+}
+
+/// A throwaway server with `rows` products written by `migrate`, a
+/// valuation each, revision 4 in `public`, revision 3 in `r3`, and the
+/// seed's CHECK function.
+fn prepare(rows: u64) -> Result<(TempServer, postgres::Client), Box<dyn std::error::Error>> {
     let server = TempServer::start()?;
     let mut db = server.create_database("bench_sql")?;
     let version: String = db.query_one("SHOW server_version", &[])?.get(0);
@@ -77,35 +94,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "PostgreSQL {version}: {rows} products from migrate ({documents} documents, {owners} owners; the rest have none: NULL)"
     );
+    Ok((server, db))
+}
 
-    // 1. Strict validation.
+/// Runs `queries` (several statements allowed) as the functions of `group`,
+/// then prints their medians as ratios to the first's.
+fn group(c: &mut Criterion, db: &mut postgres::Client, group: &str, queries: &[(&str, &str)]) {
+    let mut g = c.benchmark_group(group);
+    g.sampling_mode(SamplingMode::Flat);
+    for (name, sql) in queries {
+        g.bench_function(*name, |b| {
+            b.iter(|| db.batch_execute(sql).expect("the benchmarked query"));
+        });
+    }
+    g.finish();
+    let names: Vec<&str> = queries.iter().map(|(n, _)| *n).collect();
+    print_ratios(group, names[0], &names);
+}
+
+/// 1. Strict validation of every row, against the seed's CHECK function
+/// and revision 3.
+fn strict(c: &mut Criterion, db: &mut postgres::Client) {
     let strict = "SELECT count(*) FILTER (WHERE ownership_is_valid_strict(ownership_details)) FROM client_products";
     let r3 = "SET search_path = r3, public; \
               SELECT count(*) FILTER (WHERE ownership_is_valid_strict(ownership_details)) FROM client_products; \
               RESET search_path";
     let seed = "SELECT count(*) FILTER (WHERE validate_ownership_percentages_precise(ownership_details)) FROM client_products";
-    let t = rounds(&mut db, &[strict, r3, seed])?;
-    println!("\n1. strict validation of every row (median of {ROUNDS} rounds):");
-    println!(
-        "   ownership_is_valid_strict, revision 4   {:>8.3} s",
-        secs(t[0])
+    group(
+        c,
+        db,
+        "pg_sql_strict",
+        &[("seed", seed), ("revision_4", strict), ("revision_3", r3)],
     );
-    println!(
-        "   ownership_is_valid_strict, revision 3   {:>8.3} s",
-        secs(t[1])
-    );
-    println!(
-        "   seed validate_ownership_percentages_precise {:>4.3} s",
-        secs(t[2])
-    );
-    println!(
-        "   revision 4 is {:.2}x the seed's throughput (revision 3: {:.2}x); revision 4 / revision 3 time: {:.2}",
-        secs(t[2]) / secs(t[0]),
-        secs(t[2]) / secs(t[1]),
-        secs(t[0]) / secs(t[1])
-    );
+}
 
-    // 2. Money by owner: one value per (product, owner), summed.
+/// 2. Money by owner: one value per (product, owner), summed; the exact
+/// parts add up to the valuations, to the penny.
+fn money(c: &mut Criterion, db: &mut postgres::Client) {
     let ours = "SELECT count(*), sum(a.amount) FROM client_products p \
                 CROSS JOIN LATERAL ownership_apportion(p.ownership_details, p.valuation) AS a";
     let ours_r3 = "SET search_path = r3, public; \
@@ -115,116 +140,69 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let inline =
         "SELECT count(*), sum(p.valuation * e.value::numeric / 100) FROM client_products p, \
                   jsonb_each_text(p.ownership_details) AS e WHERE e.key ~ '^[0-9]+$'";
-    let exact: (i64, rust_decimal::Decimal) = {
-        let r = db.query_one(ours, &[])?;
-        (r.get(0), r.get(1))
-    };
+    let parts: rust_decimal::Decimal = db.query_one(ours, &[]).expect("apportion").get(1);
     let total: rust_decimal::Decimal = db
         .query_one(
             "SELECT sum(valuation) FROM client_products WHERE ownership_details IS NOT NULL",
             &[],
-        )?
+        )
+        .expect("the valuations")
         .get(0);
     assert_eq!(
-        exact.1, total,
+        parts, total,
         "the parts add up to the valuations, to the penny"
     );
-    let t = rounds(&mut db, &[ours, ours_r3, inline])?;
-    println!(
-        "\n2. money by owner over every row ({} parts; median of {ROUNDS} rounds):",
-        exact.0
+    group(
+        c,
+        db,
+        "pg_sql_apportion",
+        &[
+            ("seed_inexact", inline),
+            ("revision_4", ours),
+            ("revision_3", ours_r3),
+        ],
     );
-    println!(
-        "   ownership_apportion, revision 4 (exact) {:>8.3} s",
-        secs(t[0])
-    );
-    println!(
-        "   ownership_apportion, revision 3 (exact) {:>8.3} s",
-        secs(t[1])
-    );
-    println!(
-        "   seed: valuation * pct / 100 (inexact)   {:>8.3} s",
-        secs(t[2])
-    );
-    println!(
-        "   revision 4 takes {:.2}x the seed's time (revision 3: {:.2}x)",
-        secs(t[0]) / secs(t[2]),
-        secs(t[1]) / secs(t[2])
-    );
+}
 
-    // 3. Joint owners: the same document checked repeatedly.
-    println!("\n3. one joint-ownership document, checked repeatedly (median of {ROUNDS} rounds):");
+/// 3. One joint-ownership document checked repeatedly, at 1,000, 2,000,
+/// 10,000 and 20,000 owners: how the time grows with the owners.
+fn joint(c: &mut Criterion, db: &mut postgres::Client) {
     db.batch_execute(
         "CREATE TABLE joint (n int PRIMARY KEY, d jsonb);
          INSERT INTO joint SELECT n, jsonb_build_object('association_type', 'joint_ownership',
              'joint_owners', (SELECT jsonb_agg(i) FROM generate_series(1, n) AS i))
          FROM unnest(ARRAY[1000, 2000, 10000, 20000]) AS n",
-    )?;
-    for (name, f, path) in [
+    )
+    .expect("the joint documents");
+    for (name, f, close) in [
+        ("is_valid_strict_r4", "public.ownership_is_valid_strict", ""),
         (
-            "ownership_is_valid_strict, revision 4",
-            "public.ownership_is_valid_strict",
-            "",
-        ),
-        (
-            "ownership_strict_violations, revision 4",
+            "strict_violations_r4",
             "cardinality(public.ownership_strict_violations",
             ")",
         ),
         (
-            "ownership_strict_violations, revision 3",
+            "strict_violations_r3",
             "cardinality(r3.ownership_strict_violations",
             ")",
         ),
     ] {
-        let q = |n: i32, reps: i32| {
-            format!(
-                "SET search_path = r3, public; \
-                 SELECT count(*) FILTER (WHERE {f}(d){path} IS NOT NULL) FROM joint, generate_series(1, {reps}) \
-                 WHERE joint.n = {n}; RESET search_path"
-            )
-        };
-        // Revision 3 is quadratic: fewer repetitions, scaled.
-        let reps = if f.contains("r3") { 2 } else { 20 };
-        let qs = [q(1000, reps), q(10000, reps), q(2000, reps), q(20000, reps)];
-        let t = rounds(&mut db, &qs.iter().map(String::as_str).collect::<Vec<_>>())?;
-        let per = |d: Duration| secs(d) / f64::from(reps) * 1000.0;
-        println!(
-            "   {name:<42} 1,000: {:>8.2} ms  10,000: {:>8.2} ms ({:>5.1}x)   2,000: {:>8.2} ms  20,000: {:>8.2} ms ({:>5.1}x)",
-            per(t[0]),
-            per(t[1]),
-            secs(t[1]) / secs(t[0]),
-            per(t[2]),
-            per(t[3]),
-            secs(t[3]) / secs(t[2])
-        );
+        let queries: Vec<(String, String)> = [1000, 2000, 10000, 20000]
+            .iter()
+            .map(|n| {
+                (
+                    format!("owners_{n}"),
+                    format!(
+                        "SET search_path = r3, public; \
+                         SELECT {f}(d){close} IS NOT NULL FROM joint WHERE joint.n = {n}; RESET search_path"
+                    ),
+                )
+            })
+            .collect();
+        let queries: Vec<(&str, &str)> = queries
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        group(c, db, &format!("pg_sql_joint_{name}"), &queries);
     }
-    Ok(())
-}
-
-/// The median time of each query (several statements allowed) over
-/// alternating rounds, after one warm-up of each.
-fn rounds(db: &mut postgres::Client, queries: &[&str]) -> Result<Vec<Duration>, postgres::Error> {
-    for q in queries {
-        db.batch_execute(q)?;
-    }
-    let mut times = vec![Vec::new(); queries.len()];
-    for _ in 0..ROUNDS {
-        for (i, q) in queries.iter().enumerate() {
-            let start = Instant::now();
-            db.batch_execute(q)?;
-            times[i].push(start.elapsed());
-        }
-    }
-    Ok(times
-        .into_iter()
-        .map(|mut v| {
-            v.sort();
-            v[v.len() / 2]
-        })
-        .collect())
-}
-
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
 }

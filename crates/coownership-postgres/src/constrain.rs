@@ -244,23 +244,58 @@ pub fn constrain(
 ) -> Result<ConstrainReport, ConstrainError> {
     let start = Instant::now();
     let products = quote_table(&options.products)?;
-    let rules_name = match options.rules {
-        Rules::Strict => "strict",
-        Rules::Seed | Rules::SeedPg18 => "seed",
-    };
     let schema = check_schema(&options.schema)?;
     let function = format!("{schema}.{}", check_function(options.rules));
     let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
-    require_table(&mut tx, &products, &options.products)?;
-    claim_table(&mut tx, &products, &options.products)?;
+    check_target(&mut tx, &products, schema, options)?;
+    let mut report = ConstrainReport {
+        rules: match options.rules {
+            Rules::Strict => "strict",
+            Rules::Seed | Rules::SeedPg18 => "seed",
+        },
+        products_table: options.products.clone(),
+        schema: schema.to_owned(),
+        dry_run: options.dry_run,
+        sql_version_before: installed_version(&mut tx, schema)?,
+        ..ConstrainReport::default()
+    };
+    install_and_check(
+        &mut tx,
+        (&products, &function, schema),
+        options,
+        &mut report,
+    )?;
+    if report.violators.count > 0 || options.dry_run {
+        // The install is rolled back with the rest.
+        tx.rollback()?;
+        report.sql_version = report.sql_version_before.unwrap_or(0);
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    }
+    add_not_valid(tx, &products, &function, options, &mut report)?;
+    validate(&mut client, (&products, &function), options, &mut report)?;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// The table is claimed for this run; the schema exists; the column is
+/// there, and `jsonb`.
+fn check_target(
+    tx: &mut postgres::Transaction<'_>,
+    products: &str,
+    schema: &str,
+    options: &ConstrainOptions,
+) -> Result<(), ConstrainError> {
+    require_table(tx, products, &options.products)?;
+    claim_table(tx, products, &options.products)?;
     let schema_exists: bool = tx
         .query_one("SELECT to_regnamespace($1) IS NOT NULL", &[&schema])?
         .get(0);
     if !schema_exists {
         return Err(ConstrainError::MissingSchema(schema.to_owned()));
     }
-    if !has_column(&mut tx, &products, "ownership_details")? {
+    if !has_column(tx, products, "ownership_details")? {
         return Err(DbError::MissingColumn(options.products.clone()).into());
     }
     let column_type: String = tx
@@ -278,15 +313,18 @@ pub fn constrain(
         }
         .into());
     }
-    let mut report = ConstrainReport {
-        rules: rules_name,
-        products_table: options.products.clone(),
-        schema: schema.to_owned(),
-        dry_run: options.dry_run,
-        sql_version_before: installed_version(&mut tx, schema)?,
-        ..ConstrainReport::default()
-    };
+    Ok(())
+}
 
+/// Installs the functions (in the transaction), counts the rows that break
+/// the rules (sampling them), and sorts the constraints already there into
+/// those to replace and the seed's to keep.
+fn install_and_check(
+    tx: &mut postgres::Transaction<'_>,
+    (products, function, schema): (&str, &str, &str),
+    options: &ConstrainOptions,
+    report: &mut ConstrainReport,
+) -> Result<(), ConstrainError> {
     let phase = Instant::now();
     tx.batch_execute(&functions(schema)?)?;
     report.sql_version = VERSION;
@@ -299,10 +337,9 @@ pub fn constrain(
     report.products = counts.get::<_, i64>(0) as u64;
     report.violators.count = counts.get::<_, i64>(1) as u64;
     if report.violators.count > 0 {
-        sample_violators(&mut tx, &products, &function, options.rules, &mut report)?;
+        sample_violators(tx, products, function, options.rules, report)?;
     }
     report.phases.push(("install and check", phase.elapsed()));
-
     let mut names: Vec<&str> = vec![CONSTRAINT_NAME];
     names.extend(EARLIER_NAMES);
     names.extend(LEGACY_CONSTRAINTS);
@@ -322,14 +359,18 @@ pub fn constrain(
             report.replaced.push(name);
         }
     }
-    if report.violators.count > 0 || options.dry_run {
-        // The install is rolled back with the rest.
-        tx.rollback()?;
-        report.sql_version = report.sql_version_before.unwrap_or(0);
-        report.elapsed = start.elapsed();
-        return Ok(report);
-    }
+    Ok(())
+}
 
+/// Replaces the old constraints with ours, `NOT VALID` (a moment of ACCESS
+/// EXCLUSIVE, asked for in short retried attempts), and commits.
+fn add_not_valid(
+    mut tx: postgres::Transaction<'_>,
+    products: &str,
+    function: &str,
+    options: &ConstrainOptions,
+    report: &mut ConstrainReport,
+) -> Result<(), DbError> {
     let phase = Instant::now();
     let mut alter: Vec<String> = report
         .replaced
@@ -342,7 +383,7 @@ pub fn constrain(
     ddl_with_retry(
         &mut tx,
         &format!("ALTER TABLE {products} {}", alter.join(", ")),
-        (&products, &options.products),
+        (products, &options.products),
         "adding the constraint",
         options.lock_timeout,
     )?;
@@ -350,10 +391,22 @@ pub fn constrain(
     report
         .phases
         .push(("add the constraint (ACCESS EXCLUSIVE)", phase.elapsed()));
+    Ok(())
+}
 
+/// Validates the constraint (SHARE UPDATE EXCLUSIVE: reads and writes go
+/// on). Should rows have slipped in between the check and the constraint,
+/// the constraint stays `NOT VALID` (every new write is checked) and the
+/// report lists them and says how to finish or undo.
+fn validate(
+    client: &mut postgres::Client,
+    (products, function): (&str, &str),
+    options: &ConstrainOptions,
+    report: &mut ConstrainReport,
+) -> Result<(), DbError> {
     let phase = Instant::now();
     let validated = {
-        let mut tx = begin(&mut client, options.lock_timeout)?;
+        let mut tx = begin(client, options.lock_timeout)?;
         match tx.batch_execute(&format!(
             "ALTER TABLE {products} VALIDATE CONSTRAINT {CONSTRAINT_NAME}"
         )) {
@@ -361,37 +414,32 @@ pub fn constrain(
             Err(e) => Err(e), // rolled back as `tx` drops
         }
     };
-    if let Err(e) = validated {
-        // The constraint stays, NOT VALID: every new write is checked. The
-        // report says so, with the rows that slipped in between the check
-        // and the constraint, and how to finish or undo.
-        report.not_validated = Some(describe(&e));
+    let Err(e) = validated else {
         report.phases.push((
-            "validate the rows (SHARE UPDATE EXCLUSIVE): failed",
+            "validate the rows (SHARE UPDATE EXCLUSIVE)",
             phase.elapsed(),
         ));
-        let mut tx = begin(&mut client, options.lock_timeout)?;
-        let n: i64 = tx
-            .query_one(
-                &format!(
-                    "SELECT count(*) FILTER (WHERE NOT coalesce({function}(ownership_details), true)) FROM {products}"
-                ),
-                &[],
-            )?
-            .get(0);
-        report.violators.count = n as u64;
-        sample_violators(&mut tx, &products, &function, options.rules, &mut report)?;
-        tx.rollback()?;
-        report.elapsed = start.elapsed();
-        return Ok(report);
-    }
+        report.constrained = true;
+        return Ok(());
+    };
+    report.not_validated = Some(describe(&e));
     report.phases.push((
-        "validate the rows (SHARE UPDATE EXCLUSIVE)",
+        "validate the rows (SHARE UPDATE EXCLUSIVE): failed",
         phase.elapsed(),
     ));
-    report.constrained = true;
-    report.elapsed = start.elapsed();
-    Ok(report)
+    let mut tx = begin(client, options.lock_timeout)?;
+    let n: i64 = tx
+        .query_one(
+            &format!(
+                "SELECT count(*) FILTER (WHERE NOT coalesce({function}(ownership_details), true)) FROM {products}"
+            ),
+            &[],
+        )?
+        .get(0);
+    report.violators.count = n as u64;
+    sample_violators(&mut tx, products, function, options.rules, report)?;
+    tx.rollback()?;
+    Ok(())
 }
 
 /// The first rows that break the rules, with their codes from the Rust

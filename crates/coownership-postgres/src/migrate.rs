@@ -173,58 +173,21 @@ fn plan_all(
     ))
     .map_err(|e| e.in_step(&reading_products))?;
     product_ids.sort_unstable();
-    let mut report = MigrationReport::default();
-    let mut seed_failures: Sampled<(i64, usize, Decimal)> = Sampled::default();
-    let mut unplannable: Sampled<(i64, String)> = Sampled::default();
-    let mut batch = Batch::new();
-    let send = |msg: Batch| {
-        tx.send(msg)
-            .map_err(|_| DbError::UnexpectedRow("the writer stopped".into()))
-    };
+    let mut planning = Planning::new(options, &tx);
     let (mut orphan_links, mut orphan_rows) = (Sampled::default(), 0u64);
     let repeated = merge_products_and_links(
         product_ids.iter().map(|&id| Ok((id, ()))),
         &mut links,
-        |id, (), owners| {
-            report.products += 1;
-            report.link_rows += owners.len() as u64;
-            match plan::plan_product(owners, options.policy) {
-                Ok(plan) => {
-                    for &d in &plan.duplicates {
-                        report.duplicate_links.add((id, d.get()));
-                    }
-                    for &bad in &plan.invalid_owner_ids {
-                        report.invalid_owner_links.add((id, bad));
-                    }
-                    *report
-                        .by_association_type
-                        .entry(plan.association_type().map_or("none", |t| t.as_str()))
-                        .or_default() += 1;
-                    *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
-                    batch.ids.push(id);
-                    batch.documents.push(plan.document());
-                }
-                Err(SplitError::SeedShareNotPositive { owners, share }) => {
-                    seed_failures.add((id, owners, share));
-                }
-                // Not planned, but counted, and every one reported.
-                Err(e) => unplannable.add((id, e.to_string())),
-            }
-            if batch.ids.len() >= BATCH_ROWS {
-                batch.planned = report.products;
-                send(std::mem::replace(&mut batch, Batch::new()))?;
-            }
-            Ok(())
-        },
+        |id, (), owners| planning.product(id, owners),
         |product, rows| {
             orphan_links.add((product, rows as u64));
             orphan_rows += rows as u64;
         },
     )
     .map_err(|e| e.in_step(&format!("reading {products_name} and {links_name}")))?;
-    report.orphan_links = orphan_links;
-    report.orphan_link_rows = orphan_rows;
-    report.link_rows += orphan_rows;
+    planning.report.orphan_links = orphan_links;
+    planning.report.orphan_link_rows = orphan_rows;
+    planning.report.link_rows += orphan_rows;
     drop(links);
     product_client
         .batch_execute("COMMIT")
@@ -240,31 +203,104 @@ fn plan_all(
         }
         .into());
     }
-    if unplannable.count > 0 {
-        // Seed-policy failures are listed with the rest.
-        let mut first = unplannable.samples;
-        for (id, owners, share) in seed_failures.samples {
-            if first.len() < SAMPLES {
-                first.push((
-                    id,
-                    format!("the seed split gives {owners} owners a share of {share}"),
-                ));
-            }
+    planning.finish()
+}
+
+/// Planning in progress: the statistics, the products that cannot be
+/// planned, and the batch being filled for the writer.
+struct Planning<'a> {
+    options: &'a MigrateOptions,
+    tx: &'a std::sync::mpsc::SyncSender<Batch>,
+    report: MigrationReport,
+    seed_failures: Sampled<(i64, usize, Decimal)>,
+    unplannable: Sampled<(i64, String)>,
+    batch: Batch,
+}
+
+impl<'a> Planning<'a> {
+    fn new(options: &'a MigrateOptions, tx: &'a std::sync::mpsc::SyncSender<Batch>) -> Self {
+        Planning {
+            options,
+            tx,
+            report: MigrationReport::default(),
+            seed_failures: Sampled::default(),
+            unplannable: Sampled::default(),
+            batch: Batch::new(),
         }
-        return Err(MigrateError::Unplannable {
-            count: unplannable.count + seed_failures.count,
-            first,
-        });
     }
-    if seed_failures.count > 0 {
-        return Err(MigrateError::SeedPolicyBreaks {
-            count: seed_failures.count,
-            first: seed_failures.samples,
-        });
+
+    /// Plans one product from its owners' links (in link order), counting
+    /// it; a full batch goes to the writer.
+    fn product(&mut self, id: i64, owners: &[Option<i64>]) -> Result<(), DbError> {
+        let report = &mut self.report;
+        report.products += 1;
+        report.link_rows += owners.len() as u64;
+        match plan::plan_product(owners, self.options.policy) {
+            Ok(plan) => {
+                for &d in &plan.duplicates {
+                    report.duplicate_links.add((id, d.get()));
+                }
+                for &bad in &plan.invalid_owner_ids {
+                    report.invalid_owner_links.add((id, bad));
+                }
+                *report
+                    .by_association_type
+                    .entry(plan.association_type().map_or("none", |t| t.as_str()))
+                    .or_default() += 1;
+                *report.by_owner_count.entry(plan.owners.len()).or_default() += 1;
+                self.batch.ids.push(id);
+                self.batch.documents.push(plan.document());
+            }
+            Err(SplitError::SeedShareNotPositive { owners, share }) => {
+                self.seed_failures.add((id, owners, share));
+            }
+            // Not planned, but counted, and every one reported.
+            Err(e) => self.unplannable.add((id, e.to_string())),
+        }
+        if self.batch.ids.len() >= BATCH_ROWS {
+            self.batch.planned = self.report.products;
+            let full = std::mem::replace(&mut self.batch, Batch::new());
+            self.send(full)?;
+        }
+        Ok(())
     }
-    batch.planned = report.products;
-    send(batch)?;
-    Ok(report)
+
+    fn send(&self, batch: Batch) -> Result<(), DbError> {
+        self.tx
+            .send(batch)
+            .map_err(|_| DbError::UnexpectedRow("the writer stopped".into()))
+    }
+
+    /// Every product planned: the last batch goes to the writer and the
+    /// statistics are the report; or every product that could not be.
+    fn finish(mut self) -> Result<MigrationReport, MigrateError> {
+        if self.unplannable.count > 0 {
+            // Seed-policy failures are listed with the rest.
+            let mut first = self.unplannable.samples;
+            for (id, owners, share) in self.seed_failures.samples {
+                if first.len() < SAMPLES {
+                    first.push((
+                        id,
+                        format!("the seed split gives {owners} owners a share of {share}"),
+                    ));
+                }
+            }
+            return Err(MigrateError::Unplannable {
+                count: self.unplannable.count + self.seed_failures.count,
+                first,
+            });
+        }
+        if self.seed_failures.count > 0 {
+            return Err(MigrateError::SeedPolicyBreaks {
+                count: self.seed_failures.count,
+                first: self.seed_failures.samples,
+            });
+        }
+        self.batch.planned = self.report.products;
+        let last = std::mem::replace(&mut self.batch, Batch::new());
+        self.send(last)?;
+        Ok(self.report)
+    }
 }
 
 /// Migrates every product (see the [module docs](super)), connecting with
@@ -414,7 +450,8 @@ fn remove_added_column(
 }
 
 /// The migration proper, in one transaction on `client` (which has added
-/// the column first when `added`).
+/// the column first when `added`): lock and look, plan and stage, write,
+/// commit.
 fn migrate_in_one_transaction(
     client: &mut postgres::Client,
     config: &postgres::Config,
@@ -423,16 +460,94 @@ fn migrate_in_one_transaction(
     added: bool,
     start: Instant,
 ) -> Result<MigrationReport, MigrateError> {
-    let products_name = options.tables.products.as_str();
-    let links_name = options.tables.links.as_str();
     let mut tx = begin(client, options.lock_timeout)?;
     // Large sorts and hashes stay in memory; the temporary table too.
     tx.batch_execute("SET LOCAL work_mem = '256MB'; SET LOCAL temp_buffers = '512MB'")
         .step("setting work_mem")?;
-    let (products, links) = resolve_tables(&mut tx, options)?;
-    // Writers wait until we commit; readers carry on (but see ADD COLUMN).
+    let target = lock_and_look(&mut tx, options, added)?;
+    progress(0, target.total);
+    let staging = Staging {
+        products: &target.products,
+        products_name: options.tables.products.as_str(),
+        changed_column: target.column_exists,
+        updated_at: target.has_updated_at,
+        dry_run: options.dry_run,
+    };
+    let read_started = Instant::now();
+    let planned = plan_and_stage(&mut tx, config, options, &target, progress)?;
+    let read_time = read_started.elapsed();
+    let apply_started = Instant::now();
+    let (updated, backup) = write(&mut tx, options, &target, &staging)?;
+    let mut report = MigrationReport {
+        policy: options.policy,
+        dry_run: options.dry_run,
+        column_added: !target.had_column,
+        updated,
+        row_triggers: target.row_triggers,
+        backup,
+        ..planned
+    };
+    report.phases.insert(0, ("wait for locks", target.waited));
+    report.phases.push(("read, plan and load", read_time));
+    report.phases.push((
+        match (options.dry_run, report.backup.is_some()) {
+            (true, _) => "count changes",
+            (false, true) => "backup and write",
+            (false, false) => "write",
+        },
+        apply_started.elapsed(),
+    ));
+    if added && !options.dry_run {
+        // SHARE UPDATE EXCLUSIVE: readers go on; writers wait for us anyway.
+        tx.batch_execute(&format!(
+            "COMMENT ON COLUMN {}.ownership_details IS NULL",
+            target.products
+        ))
+        .step("unmarking ownership_details")?;
+    }
+    let commit_started = Instant::now();
+    if options.dry_run {
+        tx.rollback().step("rolling back the dry run")?;
+    } else {
+        tx.commit().step("committing")?;
+        report.phases.push(("commit", commit_started.elapsed()));
+    }
+    report.unchanged = report.products - report.updated;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// What the migration found once it held its locks.
+struct Target {
+    /// The products and link tables, schema-qualified and quoted.
+    products: String,
+    links: String,
+    /// How long the locks took.
+    waited: std::time::Duration,
+    /// `ownership_details` exists (perhaps added just now), and existed
+    /// before this run.
+    column_exists: bool,
+    had_column: bool,
+    has_updated_at: bool,
+    /// Enabled row-level UPDATE triggers, which fire for every written row.
+    row_triggers: Vec<String>,
+    /// How many products.
+    total: u64,
+}
+
+/// Resolves and locks the tables (writers wait until we commit; readers
+/// carry on), refuses an empty link table unless allowed, and looks at the
+/// products table.
+fn lock_and_look(
+    tx: &mut postgres::Transaction<'_>,
+    options: &MigrateOptions,
+    added: bool,
+) -> Result<Target, MigrateError> {
+    let products_name = options.tables.products.as_str();
+    let links_name = options.tables.links.as_str();
+    let (products, links) = resolve_tables(tx, options)?;
     let waited = lock_tables(
-        &mut tx,
+        tx,
         &[
             (&links, "SHARE", links_name),
             (&products, "SHARE ROW EXCLUSIVE", products_name),
@@ -446,10 +561,8 @@ fn migrate_in_one_transaction(
     if !any_link && !options.allow_empty_links {
         return Err(MigrateError::EmptyLinks(links_name.to_owned()));
     }
-    let column_exists = has_column(&mut tx, &products, "ownership_details")?;
-    // Whether the column was there before this run (not added just now).
-    let had_column = column_exists && !added;
-    let has_updated_at = has_column(&mut tx, &products, "updated_at")?;
+    let column_exists = has_column(tx, &products, "ownership_details")?;
+    let has_updated_at = has_column(tx, &products, "updated_at")?;
     // Row-level UPDATE triggers (tgtype bits: ROW 1, UPDATE 16), enabled.
     let row_triggers: Vec<String> = tx
         .query(
@@ -465,34 +578,47 @@ fn migrate_in_one_transaction(
         .query_one(&format!("SELECT count(*) FROM {products}"), &[])
         .step(format!("counting {products_name}"))?
         .get(0);
-    let total = total as u64;
-    progress(0, total);
-    let staging = Staging {
-        products: &products,
-        products_name,
-        changed_column: column_exists,
-        updated_at: has_updated_at,
-        dry_run: options.dry_run,
-    };
+    Ok(Target {
+        products,
+        links,
+        waited,
+        column_exists,
+        had_column: column_exists && !added,
+        has_updated_at,
+        row_triggers,
+        total: total as u64,
+    })
+}
 
-    // Plan on two more connections (their snapshots are taken after our
-    // locks, so they see exactly what we will update) while this one loads
-    // the documents into a temporary table.
-    let read_started = Instant::now();
+/// Plans on two more connections (their snapshots are taken after our
+/// locks, so they see exactly what we will update) while this one loads
+/// the documents into the staging table.
+fn plan_and_stage(
+    tx: &mut postgres::Transaction<'_>,
+    config: &postgres::Config,
+    options: &MigrateOptions,
+    target: &Target,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<MigrationReport, MigrateError> {
+    let names = (
+        options.tables.products.as_str(),
+        options.tables.links.as_str(),
+    );
+    let total = target.total;
     let (sender, receiver) = std::sync::mpsc::sync_channel::<Batch>(4);
-    let planned = std::thread::scope(|scope| -> Result<MigrationReport, MigrateError> {
+    std::thread::scope(|scope| -> Result<MigrationReport, MigrateError> {
         // Owned here, so that any early return drops it and unblocks the planner.
         let receiver = receiver;
         let planner = scope.spawn(|| {
             plan_all(
                 config,
                 options,
-                (&products, products_name),
-                (&links, links_name),
+                (&target.products, names.0),
+                (&target.links, names.1),
                 sender,
             )
         });
-        let loaded = load_staging(&mut tx, &receiver, &mut |done| progress(done, total));
+        let loaded = load_staging(tx, &receiver, &mut |done| progress(done, total));
         // Drain what is left, so that the planner never blocks on a full channel.
         for _ in &receiver {}
         let report = planner.join().unwrap_or_else(|_| {
@@ -500,24 +626,34 @@ fn migrate_in_one_transaction(
         })?;
         loaded?;
         Ok(report)
-    })?;
-    let read_time = read_started.elapsed();
-    if had_column && !options.allow_removing_owners {
-        refuse_removing_owners(&mut tx, &products, products_name)?;
+    })
+}
+
+/// Refuses to remove owners unless allowed, keeps the backup, and applies
+/// the staged documents; the rows written (or, in a dry run, that would
+/// be) and the backup's name.
+fn write(
+    tx: &mut postgres::Transaction<'_>,
+    options: &MigrateOptions,
+    target: &Target,
+    staging: &Staging<'_>,
+) -> Result<(u64, Option<String>), MigrateError> {
+    let products = &target.products;
+    if target.had_column && !options.allow_removing_owners {
+        refuse_removing_owners(tx, products, options.tables.products.as_str())?;
     }
-    let apply_started = Instant::now();
     let mut kept = None;
     if options.backup && !options.dry_run {
         let meta = backup::Meta::new(
             String::new(),
-            !had_column,
-            has_updated_at,
+            !target.had_column,
+            target.has_updated_at,
             options.policy.as_str(),
         );
-        kept = Some(backup::create(&mut tx, &products, &meta, &staging)?);
+        kept = Some(backup::create(tx, products, &meta, staging)?);
     }
-    let updated = staging.apply(&mut tx)?;
-    if updated == 0 && had_column {
+    let updated = staging.apply(tx)?;
+    if updated == 0 && target.had_column {
         // Nothing replaced, nothing to roll back: no empty backup table
         // left behind by every re-run.
         if let Some(name) = kept.take() {
@@ -526,42 +662,7 @@ fn migrate_in_one_transaction(
                 .step(format!("dropping the empty backup {name}"))?;
         }
     }
-    let mut report = MigrationReport {
-        policy: options.policy,
-        dry_run: options.dry_run,
-        column_added: !had_column,
-        updated,
-        row_triggers,
-        backup: kept,
-        ..planned
-    };
-    report.phases.insert(0, ("wait for locks", waited));
-    report.phases.push(("read, plan and load", read_time));
-    report.phases.push((
-        match (options.dry_run, report.backup.is_some()) {
-            (true, _) => "count changes",
-            (false, true) => "backup and write",
-            (false, false) => "write",
-        },
-        apply_started.elapsed(),
-    ));
-    if added && !options.dry_run {
-        // SHARE UPDATE EXCLUSIVE: readers go on; writers wait for us anyway.
-        tx.batch_execute(&format!(
-            "COMMENT ON COLUMN {products}.ownership_details IS NULL"
-        ))
-        .step("unmarking ownership_details")?;
-    }
-    let commit_started = Instant::now();
-    if options.dry_run {
-        tx.rollback().step("rolling back the dry run")?;
-    } else {
-        tx.commit().step("committing")?;
-        report.phases.push(("commit", commit_started.elapsed()));
-    }
-    report.unchanged = report.products - report.updated;
-    report.elapsed = start.elapsed();
-    Ok(report)
+    Ok((updated, kept))
 }
 
 /// Refuses when a document that names owners would become a no-owner one

@@ -192,6 +192,35 @@ pub fn rollback(
     let backup = quote_table(&options.backup)?;
     let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
+    let meta = open_backup(&mut tx, &backup, options)?;
+    let products = quote_table(&meta.products_table)?;
+    let mut report = RollbackReport {
+        backup: options.backup.clone(),
+        products_table: meta.products_table.clone(),
+        dry_run: options.dry_run,
+        column_dropped: meta.column_added,
+        ..RollbackReport::default()
+    };
+    let knows_written = count_changes(&mut tx, (&backup, &products), &meta, &mut report)?;
+    if options.dry_run || (report.changed_since.count > 0 && !options.force) {
+        report.refused = report.changed_since.count > 0 && !options.force;
+        tx.rollback()?;
+        report.elapsed = start.elapsed();
+        return Ok(report);
+    }
+    restore(&mut tx, (&backup, &products), &meta, knows_written)?;
+    tx.commit()?;
+    report.elapsed = start.elapsed();
+    Ok(report)
+}
+
+/// Reads the backup's record of its migration, then claims and locks the
+/// products table (and the backup) for the whole rollback.
+fn open_backup(
+    tx: &mut postgres::Transaction<'_>,
+    backup: &str,
+    options: &RollbackOptions,
+) -> Result<Meta, RollbackError> {
     let comment: Option<String> = tx
         .query_one(
             "SELECT CASE WHEN to_regclass($1::text) IS NULL THEN NULL \
@@ -203,8 +232,8 @@ pub fn rollback(
     let meta = Meta::from_comment(&comment)
         .ok_or_else(|| RollbackError::NotABackup(options.backup.clone()))?;
     let products = quote_table(&meta.products_table)?;
-    require_table(&mut tx, &products, &meta.products_table)?;
-    claim_table(&mut tx, &products, &meta.products_table)?;
+    require_table(tx, &products, &meta.products_table)?;
+    claim_table(tx, &products, &meta.products_table)?;
     // Every lock it will need, up front: dropping the column needs ACCESS
     // EXCLUSIVE, and upgrading to it later, while an application that read
     // a product waits to write it, is a deadlock. Taken without queueing
@@ -216,24 +245,29 @@ pub fn rollback(
         "SHARE ROW EXCLUSIVE"
     };
     lock_tables(
-        &mut tx,
+        tx,
         &[
             (&products, mode, &meta.products_table),
-            (&backup, "SHARE", &options.backup),
+            (backup, "SHARE", &options.backup),
         ],
         options.lock_timeout,
     )?;
-    let mut report = RollbackReport {
-        backup: options.backup.clone(),
-        products_table: meta.products_table.clone(),
-        dry_run: options.dry_run,
-        ..RollbackReport::default()
-    };
-    let has_details = has_column(&mut tx, &products, "ownership_details")?;
-    if !has_details {
+    if !has_column(tx, &products, "ownership_details")? {
         return Err(DbError::MissingColumn(meta.products_table).into());
     }
-    // Documents changed since the migration.
+    Ok(meta)
+}
+
+/// Counts into `report` the documents changed since the migration, the
+/// backed-up products that are gone, the rows to restore, and those the
+/// application edited since; true when the backup knows the `updated_at`
+/// the migration wrote.
+fn count_changes(
+    tx: &mut postgres::Transaction<'_>,
+    (backup, products): (&str, &str),
+    meta: &Meta,
+    report: &mut RollbackReport,
+) -> Result<bool, DbError> {
     let mut changed = format!(
         "SELECT b.product_id FROM {backup} b JOIN {products} p ON p.id = b.product_id \
          WHERE p.ownership_details IS DISTINCT FROM b.written"
@@ -244,9 +278,9 @@ pub fn rollback(
              AND NOT EXISTS (SELECT 1 FROM {backup} b WHERE b.product_id = p.id)"
         ));
     }
-    sample(&mut tx, &changed, &mut report.changed_since)?;
+    sample(tx, &changed, &mut report.changed_since)?;
     sample(
-        &mut tx,
+        tx,
         &format!(
             "SELECT b.product_id FROM {backup} b \
              WHERE NOT EXISTS (SELECT 1 FROM {products} p WHERE p.id = b.product_id)"
@@ -260,10 +294,9 @@ pub fn rollback(
         )?
         .get(0);
     report.restored = restored as u64;
-    report.column_dropped = meta.column_added;
     // A row the application wrote after the migration has a newer
     // updated_at than the one the migration wrote: it keeps it.
-    let knows_written = meta.updated_at && has_column(&mut tx, &backup, "written_updated_at")?;
+    let knows_written = meta.updated_at && has_column(tx, backup, "written_updated_at")?;
     if knows_written {
         let edited: i64 = tx
             .query_one(
@@ -276,12 +309,17 @@ pub fn rollback(
             .get(0);
         report.edited_since = edited as u64;
     }
-    if options.dry_run || (report.changed_since.count > 0 && !options.force) {
-        report.refused = report.changed_since.count > 0 && !options.force;
-        tx.rollback()?;
-        report.elapsed = start.elapsed();
-        return Ok(report);
-    }
+    Ok(knows_written)
+}
+
+/// Puts the previous documents (and `updated_at`s) back, drops the column
+/// if the migration added it, then the backup.
+fn restore(
+    tx: &mut postgres::Transaction<'_>,
+    (backup, products): (&str, &str),
+    meta: &Meta,
+    knows_written: bool,
+) -> Result<(), DbError> {
     let mut set = Vec::new();
     if !meta.column_added {
         set.push("ownership_details = b.previous");
@@ -309,9 +347,7 @@ pub fn rollback(
         ))?;
     }
     tx.batch_execute(&format!("DROP TABLE {backup}"))?;
-    tx.commit()?;
-    report.elapsed = start.elapsed();
-    Ok(report)
+    Ok(())
 }
 
 /// Counts the ids `query` returns, keeping the first few in order.
