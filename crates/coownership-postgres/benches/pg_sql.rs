@@ -112,7 +112,7 @@ fn group(c: &mut Criterion, db: &mut postgres::Client, group: &str, queries: &[(
     print_ratios(group, names[0], &names);
 }
 
-/// 1. Strict validation of every row, against the seed's CHECK function
+/// Section 1: strict validation of every row, against the seed's CHECK function
 /// and revision 3.
 fn strict(c: &mut Criterion, db: &mut postgres::Client) {
     let strict = "SELECT count(*) FILTER (WHERE ownership_is_valid_strict(ownership_details)) FROM client_products";
@@ -128,7 +128,7 @@ fn strict(c: &mut Criterion, db: &mut postgres::Client) {
     );
 }
 
-/// 2. Money by owner: one value per (product, owner), summed; the exact
+/// Section 2: money by owner, one value per (product, owner), summed; the exact
 /// parts add up to the valuations, to the penny.
 fn money(c: &mut Criterion, db: &mut postgres::Client) {
     let ours = "SELECT count(*), sum(a.amount) FROM client_products p \
@@ -164,7 +164,7 @@ fn money(c: &mut Criterion, db: &mut postgres::Client) {
     );
 }
 
-/// 3. One joint-ownership document checked repeatedly, at 1,000, 2,000,
+/// Section 3: one joint-ownership document checked repeatedly, at 1,000, 2,000,
 /// 10,000 and 20,000 owners: how the time grows with the owners.
 fn joint(c: &mut Criterion, db: &mut postgres::Client) {
     db.batch_execute(

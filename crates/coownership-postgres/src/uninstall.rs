@@ -103,7 +103,7 @@ pub fn uninstall(
     options: &UninstallOptions,
 ) -> Result<UninstallReport, UninstallError> {
     let products = quote_table(&options.products)?;
-    let mut schema = check_schema(&options.schema)?.to_owned();
+    let schema = check_schema(&options.schema)?.to_owned();
     let mut client = connect_session(config)?;
     let mut tx = begin(&mut client, options.lock_timeout)?;
     require_table(&mut tx, &products, &options.products)?;
@@ -114,37 +114,12 @@ pub fn uninstall(
         kept_functions: options.keep_functions,
         ..UninstallReport::default()
     };
-    // The constraint, and the schema of the function it calls.
-    let found = tx
-        .query_opt(
-            "SELECT (SELECT p.pronamespace::regnamespace::text FROM pg_depend d \
-                       JOIN pg_proc p ON p.oid = d.refobjid \
-                      WHERE d.classid = 'pg_constraint'::regclass AND d.objid = c.oid \
-                        AND d.refclassid = 'pg_proc'::regclass AND p.proname LIKE 'ownership\\_is\\_valid\\_%' \
-                      LIMIT 1) \
-             FROM pg_constraint c WHERE c.conrelid = $1::text::regclass AND c.conname = $2",
-            &[&products, &CONSTRAINT_NAME],
-        )
-        .step("looking for the constraint")?;
-    if let Some(row) = found {
-        report.constraint = true;
-        if let Some(s) = row
-            .get::<_, Option<String>>(0)
-            .filter(|s| check_schema(s).is_ok())
-        {
-            schema = s;
-        }
-        ddl_with_retry(
-            &mut tx,
-            &format!("ALTER TABLE {products} DROP CONSTRAINT {CONSTRAINT_NAME}"),
-            (&products, &options.products),
-            "dropping the constraint",
-            options.lock_timeout,
-        )?;
-    }
-    report.schema = schema.clone();
+    report.schema = drop_constraint(&mut tx, &products, options, &mut report)?.unwrap_or(schema);
     // `schema` is a checked plain identifier; the signatures are ours.
-    let installed: Vec<String> = FUNCTIONS.iter().map(|f| format!("{schema}.{f}")).collect();
+    let installed: Vec<String> = FUNCTIONS
+        .iter()
+        .map(|f| format!("{}.{f}", report.schema))
+        .collect();
     report.functions = tx
         .query(
             "SELECT f FROM unnest($1::text[]) AS f WHERE to_regprocedure(f) IS NOT NULL",
@@ -155,19 +130,7 @@ pub fn uninstall(
         .map(|r| r.get(0))
         .collect();
     if !options.keep_functions && !report.functions.is_empty() {
-        report.in_use_by = tx
-            .query(
-                "SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) \
-                 FROM pg_depend d \
-                 WHERE d.refclassid = 'pg_proc'::regclass AND d.deptype = 'n' \
-                   AND d.refobjid = ANY (SELECT to_regprocedure(f)::oid FROM unnest($1::text[]) AS f) \
-                 ORDER BY 1",
-                &[&report.functions],
-            )
-            .step("looking for what uses the shipped functions")?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
+        report.in_use_by = users_of(&mut tx, &report.functions)?;
         if !report.in_use_by.is_empty() {
             report.refused = true;
             tx.rollback().step("rolling back")?;
@@ -184,6 +147,63 @@ pub fn uninstall(
         tx.commit().step("committing")?;
     }
     Ok(report)
+}
+
+/// Drops our constraint if the table has it (under short, retried lock
+/// attempts); the schema of the function it called, when it names one.
+fn drop_constraint(
+    tx: &mut postgres::Transaction<'_>,
+    products: &str,
+    options: &UninstallOptions,
+    report: &mut UninstallReport,
+) -> Result<Option<String>, DbError> {
+    let found = tx
+        .query_opt(
+            "SELECT (SELECT p.pronamespace::regnamespace::text FROM pg_depend d \
+                       JOIN pg_proc p ON p.oid = d.refobjid \
+                      WHERE d.classid = 'pg_constraint'::regclass AND d.objid = c.oid \
+                        AND d.refclassid = 'pg_proc'::regclass AND p.proname LIKE 'ownership\\_is\\_valid\\_%' \
+                      LIMIT 1) \
+             FROM pg_constraint c WHERE c.conrelid = $1::text::regclass AND c.conname = $2",
+            &[&products, &CONSTRAINT_NAME],
+        )
+        .step("looking for the constraint")?;
+    let Some(row) = found else {
+        return Ok(None);
+    };
+    report.constraint = true;
+    let schema = row
+        .get::<_, Option<String>>(0)
+        .filter(|s| check_schema(s).is_ok());
+    ddl_with_retry(
+        tx,
+        &format!("ALTER TABLE {products} DROP CONSTRAINT {CONSTRAINT_NAME}"),
+        (products, &options.products),
+        "dropping the constraint",
+        options.lock_timeout,
+    )?;
+    Ok(schema)
+}
+
+/// Whatever else depends on the shipped `functions` (another table's
+/// constraint, an index, a view), described.
+fn users_of(
+    tx: &mut postgres::Transaction<'_>,
+    functions: &[String],
+) -> Result<Vec<String>, DbError> {
+    Ok(tx
+        .query(
+            "SELECT DISTINCT pg_describe_object(d.classid, d.objid, d.objsubid) \
+             FROM pg_depend d \
+             WHERE d.refclassid = 'pg_proc'::regclass AND d.deptype = 'n' \
+               AND d.refobjid = ANY (SELECT to_regprocedure(f)::oid FROM unnest($1::text[]) AS f) \
+             ORDER BY 1",
+            &[&functions],
+        )
+        .step("looking for what uses the shipped functions")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
 }
 
 impl UninstallReport {

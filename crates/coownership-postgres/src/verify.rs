@@ -25,30 +25,7 @@ pub fn verify(
 ) -> Result<VerifyReport, DbError> {
     let start = Instant::now();
     let (products_name, links_name) = (&options.tables.products, &options.tables.links);
-    let products = quote_table(products_name)?;
-    let links = quote_table(links_name)?;
-    // Two connections reading one snapshot: the second imports the first's.
-    let mut main = read_connection(config, options)?;
-    require_table(&mut main, &products, products_name)?;
-    require_table(&mut main, &links, links_name)?;
-    let products = qualify(&mut main, &products)?;
-    let links = qualify(&mut main, &links)?;
-    if !has_column(&mut main, &products, "ownership_details")? {
-        return Err(DbError::MissingColumn(products_name.clone()));
-    }
-    check_columns(&mut main, (&products, products_name), (&links, links_name))?;
-    let snapshot: String = main
-        .query_one("SELECT pg_export_snapshot()", &[])
-        .step("exporting the snapshot")?
-        .get(0);
-    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-        return Err(DbError::UnexpectedRow(format!("snapshot id {snapshot:?}")));
-    }
-    // SET commands are not queries: the snapshot can still be imported.
-    let mut second = read_connection(config, options)?;
-    second
-        .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        .step("importing the snapshot")?;
+    let (mut main, mut second, products, links) = open_snapshot(config, options)?;
     let mut report = VerifyReport {
         policy: options.policy,
         ..VerifyReport::default()
@@ -97,7 +74,41 @@ pub fn verify(
     Ok(report)
 }
 
-/// Checks one product; records mismatches and strict failures; true when it reconciles.
+/// Two read connections on one snapshot (the second imports the first's),
+/// after checking the tables and columns; with the tables' qualified names.
+fn open_snapshot(
+    config: &postgres::Config,
+    options: &MigrateOptions,
+) -> Result<(postgres::Client, postgres::Client, String, String), DbError> {
+    let (products_name, links_name) = (&options.tables.products, &options.tables.links);
+    let products = quote_table(products_name)?;
+    let links = quote_table(links_name)?;
+    let mut main = read_connection(config, options)?;
+    require_table(&mut main, &products, products_name)?;
+    require_table(&mut main, &links, links_name)?;
+    let products = qualify(&mut main, &products)?;
+    let links = qualify(&mut main, &links)?;
+    if !has_column(&mut main, &products, "ownership_details")? {
+        return Err(DbError::MissingColumn(products_name.clone()));
+    }
+    check_columns(&mut main, (&products, products_name), (&links, links_name))?;
+    let snapshot: String = main
+        .query_one("SELECT pg_export_snapshot()", &[])
+        .step("exporting the snapshot")?
+        .get(0);
+    if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(DbError::UnexpectedRow(format!("snapshot id {snapshot:?}")));
+    }
+    // SET commands are not queries: the snapshot can still be imported.
+    let mut second = read_connection(config, options)?;
+    second
+        .batch_execute(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        .step("importing the snapshot")?;
+    Ok((main, second, products, links))
+}
+
+/// Checks one product; records mismatches and strict failures; true when it
+/// reconciles.
 fn reconcile(
     id: i64,
     document: Option<&str>,
@@ -128,6 +139,15 @@ fn reconcile(
             return false;
         }
     };
+    // Every check runs, so that every mismatch is listed.
+    let rules_ok = check_rules(id, &doc, options.verify_rules, report);
+    let type_ok = check_association_type(id, &doc, &plan, report);
+    let owners_ok = check_owners(id, &doc, &plan, report);
+    rules_ok && type_ok && owners_ok
+}
+
+/// The document passes `rules`; strict failures are counted by code either way.
+fn check_rules(id: i64, doc: &Document, rules: Rules, report: &mut VerifyReport) -> bool {
     let strict = doc.validate(Rules::Strict);
     if let Err(v) = &strict {
         let mut seen = Vec::new();
@@ -138,19 +158,28 @@ fn reconcile(
             }
         }
     }
-    let mut ok = true;
-    let verdict = match options.verify_rules {
+    let verdict = match rules {
         Rules::Strict => strict,
         rules => doc.validate(rules),
     };
-    if let Err(v) = verdict {
-        let code = match options.verify_rules {
-            Rules::Strict => "fails_strict",
-            _ => "fails_seed",
-        };
-        report.mismatch(id, code, v.to_string());
-        ok = false;
-    }
+    let Err(v) = verdict else {
+        return true;
+    };
+    let code = match rules {
+        Rules::Strict => "fails_strict",
+        _ => "fails_seed",
+    };
+    report.mismatch(id, code, v.to_string());
+    false
+}
+
+/// The stored `association_type` is the planned one.
+fn check_association_type(
+    id: i64,
+    doc: &Document,
+    plan: &plan::ProductPlan,
+    report: &mut VerifyReport,
+) -> bool {
     let expected_type = plan
         .ownership
         .as_ref()
@@ -159,17 +188,27 @@ fn reconcile(
     let stored_type = doc
         .get("association_type")
         .and_then(|raw| serde_json::from_str::<String>(raw).ok());
-    if stored_type.as_deref() != Some(expected_type) {
-        report.mismatch(
-            id,
-            "association_type_mismatch",
-            format!(
-                "stored {:?}, expected {expected_type}",
-                stored_type.as_deref().unwrap_or("none")
-            ),
-        );
-        ok = false;
+    if stored_type.as_deref() == Some(expected_type) {
+        return true;
     }
+    report.mismatch(
+        id,
+        "association_type_mismatch",
+        format!(
+            "stored {:?}, expected {expected_type}",
+            stored_type.as_deref().unwrap_or("none")
+        ),
+    );
+    false
+}
+
+/// The document names exactly the linked owners, with the planned shares.
+fn check_owners(
+    id: i64,
+    doc: &Document,
+    plan: &plan::ProductPlan,
+    report: &mut VerifyReport,
+) -> bool {
     // The owners the document names, with their shares where it has them.
     let mut stored: BTreeMap<i64, Option<&str>> = BTreeMap::new();
     for (key, raw) in doc.owner_entries() {
@@ -190,14 +229,10 @@ fn reconcile(
             .collect(),
         Some(Ownership::JointOwnership(j)) => j.owners().iter().map(|o| (o.get(), None)).collect(),
     };
+    let mut ok = true;
     let missing: Vec<i64> = expected
         .keys()
         .filter(|o| !stored.contains_key(o))
-        .copied()
-        .collect();
-    let extra: Vec<i64> = stored
-        .keys()
-        .filter(|o| !expected.contains_key(o))
         .copied()
         .collect();
     if !missing.is_empty() {
@@ -208,6 +243,11 @@ fn reconcile(
         );
         ok = false;
     }
+    let extra: Vec<i64> = stored
+        .keys()
+        .filter(|o| !expected.contains_key(o))
+        .copied()
+        .collect();
     if !extra.is_empty() {
         report.mismatch(
             id,
