@@ -35,6 +35,8 @@ pub(crate) fn document(py: Python<'_>, doc: &Bound<'_, PyAny>) -> PyResult<Docum
     parsed.map_err(|e| ownership_error(py, e.to_string(), vec![Violation::from(&e)]))
 }
 
+// Long: one arm per Python type a document may hold, in one match, so that
+// every accepted type and every refusal is visible together.
 /// Writes a Python value as JSON text. Numbers keep the decimal a person
 /// typed: an `int` in full, a `float` as its shortest `repr` (33.33 is
 /// "33.33", never 33.329999...), a `Decimal` as its own digits.

@@ -123,6 +123,7 @@ impl MigrationReport {
         })
     }
 
+    // Long: one paragraph per part of the report, in the order it is printed.
     /// A short human summary (what the CLI prints).
     pub fn summary(&self) -> String {
         let mut s = String::new();

@@ -395,6 +395,7 @@ impl StatusReport {
         })
     }
 
+    // Long: one paragraph per part of the report, in the order it is printed.
     /// A short human summary (what `status` prints).
     pub fn summary(&self) -> String {
         let mut s = format!("coownership status of {}\n", self.products_table);

@@ -104,44 +104,7 @@ impl TempServer {
                 });
             }
         }
-        let bindir = match std::env::var_os("COOWNERSHIP_PG_BINDIR") {
-            Some(dir) if !dir.is_empty() => {
-                let dir = PathBuf::from(dir);
-                if !has_server(&dir) {
-                    return Err(HarnessError::BadBindir(dir.display().to_string()));
-                }
-                dir
-            }
-            _ => find_bindir().ok_or(HarnessError::NoServerBinaries)?,
-        };
-        let run_as = if effective_uid() == Some(0) {
-            Some(postgres_user().ok_or(HarnessError::NoPostgresUser)?)
-        } else {
-            None
-        };
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        // The server user must be able to reach the directory: as root, use
-        // /tmp rather than a TMPDIR that may sit under a private home.
-        let base = if run_as.is_some() {
-            PathBuf::from("/tmp")
-        } else {
-            std::env::temp_dir()
-        };
-        let dir = base.join(format!("coownership-pg-{}-{nanos}", std::process::id()));
-        std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
-        let mut local = Local {
-            dir,
-            bindir,
-            run_as,
-            watchdog: None,
-        };
-        if let Some((uid, gid)) = run_as {
-            std::os::unix::fs::chown(&local.dir, Some(uid), Some(gid))
-                .map_err(io(format!("chown {}", local.dir.display())))?;
-        }
+        let mut local = Local::prepare()?;
         // From here on, dropping `local` cleans up.
         local.start_watchdog()?;
         let data = local.dir.join("data");
@@ -258,6 +221,50 @@ impl Drop for TempServer {
 }
 
 impl Local {
+    /// The server binaries to use, whom to run them as, and a fresh
+    /// directory for the server (readable by that user).
+    fn prepare() -> Result<Self, HarnessError> {
+        let bindir = match std::env::var_os("COOWNERSHIP_PG_BINDIR") {
+            Some(dir) if !dir.is_empty() => {
+                let dir = PathBuf::from(dir);
+                if !has_server(&dir) {
+                    return Err(HarnessError::BadBindir(dir.display().to_string()));
+                }
+                dir
+            }
+            _ => find_bindir().ok_or(HarnessError::NoServerBinaries)?,
+        };
+        let run_as = if effective_uid() == Some(0) {
+            Some(postgres_user().ok_or(HarnessError::NoPostgresUser)?)
+        } else {
+            None
+        };
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        // The server user must be able to reach the directory: as root, use
+        // /tmp rather than a TMPDIR that may sit under a private home.
+        let base = if run_as.is_some() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("coownership-pg-{}-{nanos}", std::process::id()));
+        std::fs::create_dir(&dir).map_err(io(format!("creating {}", dir.display())))?;
+        let local = Local {
+            dir,
+            bindir,
+            run_as,
+            watchdog: None,
+        };
+        if let Some((uid, gid)) = run_as {
+            std::os::unix::fs::chown(&local.dir, Some(uid), Some(gid))
+                .map_err(io(format!("chown {}", local.dir.display())))?;
+        }
+        Ok(local)
+    }
+
     fn command(&self, program: &str) -> Command {
         let mut cmd = Command::new(self.bindir.join(program));
         if let Some((uid, gid)) = self.run_as {

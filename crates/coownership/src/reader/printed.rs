@@ -25,6 +25,7 @@ enum Frame {
     },
 }
 
+// Long: one state machine over the bytes, which reads best as one loop.
 /// `octet_length(d::text)` for the valid, storable JSON text `src`.
 pub(crate) fn printed_len(src: &str) -> usize {
     let b = src.as_bytes();

@@ -407,6 +407,31 @@ fn joint_owners(
             ),
         ));
     }
+    let ids = joint_owner_ids(raw, &elements, out);
+    if elements.len() < 2 {
+        out.push(Violation::new(
+            C::TooFewOwners,
+            JOINT_OWNERS,
+            format!(
+                "joint_owners has {} element(s), needs at least 2",
+                elements.len()
+            ),
+        ));
+    }
+    if out.is_empty() {
+        JointOwnership::new(ids).ok().map(Ownership::from)
+    } else {
+        None
+    }
+}
+
+/// The owner ids among the elements of a `joint_owners` array (`raw`), in
+/// order; `invalid_joint_owner` and `duplicate_joint_owner` for the rest.
+fn joint_owner_ids(
+    raw: &str,
+    elements: &[(Kind, std::ops::Range<usize>)],
+    out: &mut Vec<Violation>,
+) -> Vec<OwnerId> {
     let mut ids = Vec::with_capacity(elements.len());
     let mut seen = HashSet::with_capacity(elements.len());
     for (i, (kind, span)) in elements.iter().enumerate() {
@@ -432,19 +457,5 @@ fn joint_owners(
             Some(id) => ids.push(id),
         }
     }
-    if elements.len() < 2 {
-        out.push(Violation::new(
-            C::TooFewOwners,
-            JOINT_OWNERS,
-            format!(
-                "joint_owners has {} element(s), needs at least 2",
-                elements.len()
-            ),
-        ));
-    }
-    if out.is_empty() {
-        JointOwnership::new(ids).ok().map(Ownership::from)
-    } else {
-        None
-    }
+    ids
 }
