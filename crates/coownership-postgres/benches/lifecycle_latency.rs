@@ -1,106 +1,172 @@
-//! What an application feels while the lifecycle runs: the latency of its
-//! reads and writes of single products (p50, p99, max) on an idle table,
-//! and while `migrate` (a first run), `constrain` (its check, its brief
-//! `ADD CONSTRAINT`, its `VALIDATE`) and `rollback` run, in one run on one
-//! throwaway server over the harness's synthetic data.
+//! What an application feels while the lifecycle runs: one connection
+//! alternating a read and an update of a random product, 2 ms apart, on an
+//! idle table (the baseline) and while `migrate` (a first run), `constrain`
+//! (its check, its brief `ADD CONSTRAINT`, its `VALIDATE`) and `rollback`
+//! run, on one throwaway server over the harness's synthetic data.
 //!
-//! `cargo bench --bench lifecycle_latency --features postgres`
-//! (`COOWNERSHIP_BENCH_ROWS`, default 1,000,000 products).
+//! Criterion measures the application's mean write time during each (group
+//! `lifecycle_app_write`; each sample is one run of the command, undone
+//! afterwards untimed), printed as ratios to the idle table's. The tail is
+//! what an operator plans for, and criterion does not report it: the read
+//! and write p50, p99 and maximum over every sample follow.
+//!
+//! `cargo bench -p coownership-postgres --bench lifecycle_latency`
+//! (`COOWNERSHIP_BENCH_ROWS`, default 1,000,000 products; 2,000 under
+//! `cargo test --benches`).
 
+use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use coownership_postgres::demo::{load, Synthetic};
 use coownership_postgres::{
-    constrain, migrate, rollback, ConstrainOptions, MigrateOptions, RollbackOptions,
+    constrain, migrate, rollback, uninstall, ConstrainOptions, MigrateOptions, RollbackOptions,
+    UninstallOptions,
 };
+use coownership_testkit::bench::print_ratios;
 use coownership_testkit::server::TempServer;
+use criterion::{Criterion, SamplingMode};
 
-/// Each operation's kind and latency.
+/// Each application operation: whether it wrote, and how long it took.
 type Samples = Vec<(bool, Duration)>;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().any(|a| a == "--test")
-        || std::env::args().len() > 1 && !std::env::args().any(|a| a == "--bench")
-    {
-        println!("lifecycle_latency: skipped outside `cargo bench`");
-        return Ok(());
-    }
+type BoxError = Box<dyn std::error::Error>;
+
+/// A lifecycle command, run while the application works.
+type Command<'a> = &'a dyn Fn() -> Result<(), BoxError>;
+
+/// Whether criterion measures (`cargo bench`), rather than running each
+/// function once (`cargo test --benches`, `--test`).
+fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
+}
+
+fn main() {
     let rows: i64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let server = TempServer::start()?;
-    let mut db = server.create_database("bench_latency")?;
-    let version: String = db.query_one("SHOW server_version", &[])?.get(0);
+        .unwrap_or(if measuring() { 1_000_000 } else { 2_000 });
+    let server = TempServer::start().expect("a throwaway PostgreSQL server");
+    let mut db = server
+        .create_database("bench_latency")
+        .expect("the bench database");
+    let version: String = db
+        .query_one("SHOW server_version", &[])
+        .expect("the version")
+        .get(0);
     load(
         &mut db,
         Synthetic {
             products: rows as u64,
             anomalies: true,
         },
-    )?;
-    db.batch_execute("VACUUM ANALYZE client_products")?;
+    )
+    .expect("the legacy tables");
+    db.batch_execute("VACUUM ANALYZE client_products")
+        .expect("analyze");
     let config = server.config_for("bench_latency");
-    println!(
-        "PostgreSQL {version}, {rows} products; one application connection alternating a read and \
-         an update of a random product, 2 ms apart"
-    );
-    println!(
-        "{:<34} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8}",
-        "while",
-        "ops",
-        "read p50",
-        "read p99",
-        "read max",
-        "write p50",
-        "write p99",
-        "write max",
-        "command"
-    );
+    println!("PostgreSQL {version}, {rows} products");
 
-    let idle = with_workload(&config, rows, || {
-        std::thread::sleep(Duration::from_secs(5));
-        Ok(())
-    })?;
-    print_row("an idle table (baseline)", &idle.0, idle.1);
-    let mut backup = None;
-    let migrating = with_workload(&config, rows, || {
-        let report = migrate(&config, &MigrateOptions::default(), &mut |_, _| {})?;
-        backup = report.backup;
-        Ok(())
-    })?;
-    print_row("migrate (first run, backup)", &migrating.0, migrating.1);
-    let constraining = with_workload(&config, rows, || {
-        constrain(&config, &ConstrainOptions::default())?;
-        Ok(())
-    })?;
-    print_row(
-        "constrain (check, add, VALIDATE)",
-        &constraining.0,
-        constraining.1,
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(60));
+    // Every operation of every sample, by what was running.
+    let all: RefCell<BTreeMap<&str, Samples>> = RefCell::default();
+    let mut g = c.benchmark_group("lifecycle_app_write");
+    g.sampling_mode(SamplingMode::Flat);
+    let cases: [(&str, Command<'_>); 4] = [
+        ("idle", &|| {
+            std::thread::sleep(Duration::from_secs(2));
+            Ok(())
+        }),
+        ("migrate", &|| {
+            migrate(&config, &MigrateOptions::default(), &mut |_, _| {})?;
+            Ok(())
+        }),
+        ("constrain", &|| {
+            constrain(&config, &ConstrainOptions::default())?;
+            Ok(())
+        }),
+        ("rollback", &|| {
+            rollback(&config, &RollbackOptions::new(latest_backup(&config)?))?;
+            Ok(())
+        }),
+    ];
+    for (name, command) in cases {
+        g.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                set_up(name, &config).expect("the state the command starts from");
+                let samples = with_workload(&config, rows, command).expect("the command");
+                clean_up(name, &config).expect("undoing the command");
+                let writes: Vec<Duration> = samples
+                    .iter()
+                    .filter(|(w, _)| *w)
+                    .map(|(_, d)| *d)
+                    .collect();
+                all.borrow_mut().entry(name).or_default().extend(samples);
+                let mean = writes.iter().sum::<Duration>() / writes.len().max(1) as u32;
+                mean * iters as u32
+            });
+        });
+    }
+    g.finish();
+    print_ratios(
+        "lifecycle_app_write",
+        "idle",
+        &["idle", "migrate", "constrain", "rollback"],
     );
-    let backup = backup.ok_or("the migration kept no backup")?;
-    let rolling_back = with_workload(&config, rows, || {
-        rollback(&config, &RollbackOptions::new(backup.clone()))?;
-        Ok(())
-    })?;
-    print_row(
-        "rollback (drops the column)",
-        &rolling_back.0,
-        rolling_back.1,
-    );
+    print_tails(&all.borrow());
+    c.final_summary();
+}
+
+/// Brings the database to the state `command` starts from: legacy for
+/// `migrate` and `idle`, migrated for `constrain`, migrated with a backup
+/// for `rollback`.
+fn set_up(command: &str, config: &postgres::Config) -> Result<(), BoxError> {
+    if matches!(command, "constrain" | "rollback") {
+        migrate(config, &MigrateOptions::default(), &mut |_, _| {})?;
+    }
     Ok(())
 }
 
-/// Runs `command` while the application works; its samples and how long
-/// the command took.
+/// Undoes `command` (and `set_up`), untimed, back to the legacy tables.
+fn clean_up(command: &str, config: &postgres::Config) -> Result<(), BoxError> {
+    match command {
+        "migrate" => {
+            rollback(config, &RollbackOptions::new(latest_backup(config)?))?;
+        }
+        "constrain" => {
+            uninstall(config, &UninstallOptions::default())?;
+            rollback(config, &RollbackOptions::new(latest_backup(config)?))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The backup the latest migration kept.
+fn latest_backup(config: &postgres::Config) -> Result<String, BoxError> {
+    let mut db = config.connect(postgres::NoTls)?;
+    let name: Option<String> = db
+        .query_one(
+            "SELECT max(schemaname || '.' || tablename) FROM pg_tables \
+             WHERE tablename LIKE 'ownership\\_backup\\_%'",
+            &[],
+        )?
+        .get(0);
+    Ok(name.ok_or("no backup")?)
+}
+
+/// Runs `command` while the application works; every operation it made.
 fn with_workload(
     config: &postgres::Config,
     rows: i64,
-    command: impl FnOnce() -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<(Samples, Duration), Box<dyn std::error::Error>> {
+    command: Command<'_>,
+) -> Result<Samples, BoxError> {
     let stop = Arc::new(AtomicBool::new(false));
     let worker = {
         let stop = stop.clone();
@@ -132,42 +198,50 @@ fn with_workload(
         })
     };
     std::thread::sleep(Duration::from_millis(200));
-    let started = Instant::now();
-    command()?;
-    let took = started.elapsed();
+    let outcome = command();
     std::thread::sleep(Duration::from_millis(200));
     stop.store(true, Ordering::Relaxed);
     let samples = worker.join().map_err(|_| "the workload panicked")??;
-    Ok((samples, took))
+    outcome?;
+    Ok(samples)
 }
 
-fn print_row(what: &str, samples: &Samples, took: Duration) {
-    let stats = |writes: bool| {
-        let mut v: Vec<Duration> = samples
-            .iter()
-            .filter(|(w, _)| *w == writes)
-            .map(|(_, d)| *d)
-            .collect();
-        v.sort();
-        let at = |q: f64| {
-            v.get(((v.len() as f64 - 1.0) * q).round() as usize)
-                .copied()
-                .unwrap_or_default()
-        };
-        (at(0.5), at(0.99), v.last().copied().unwrap_or_default())
-    };
-    let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
-    let (r50, r99, rmax) = stats(false);
-    let (w50, w99, wmax) = stats(true);
+/// The read and write p50, p99 and maximum over every sample, by command.
+fn print_tails(all: &BTreeMap<&str, Samples>) {
+    if all.values().all(|s| s.len() < 100) {
+        return;
+    }
     println!(
-        "{what:<34} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7.2}s",
-        samples.len(),
-        ms(r50),
-        ms(r99),
-        ms(rmax),
-        ms(w50),
-        ms(w99),
-        ms(wmax),
-        took.as_secs_f64()
+        "\nthe application's operations, over every sample:\n{:<10} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+        "while", "ops", "read p50", "read p99", "read max", "write p50", "write p99", "write max"
     );
+    for (what, samples) in all {
+        let stats = |writes: bool| {
+            let mut v: Vec<Duration> = samples
+                .iter()
+                .filter(|(w, _)| *w == writes)
+                .map(|(_, d)| *d)
+                .collect();
+            v.sort();
+            let at = |q: f64| {
+                v.get(((v.len() as f64 - 1.0) * q).round() as usize)
+                    .copied()
+                    .unwrap_or_default()
+            };
+            (at(0.5), at(0.99), v.last().copied().unwrap_or_default())
+        };
+        let ms = |d: Duration| format!("{:.2} ms", d.as_secs_f64() * 1000.0);
+        let (r50, r99, rmax) = stats(false);
+        let (w50, w99, wmax) = stats(true);
+        println!(
+            "{what:<10} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",
+            samples.len(),
+            ms(r50),
+            ms(r99),
+            ms(rmax),
+            ms(w50),
+            ms(w99),
+            ms(wmax)
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //!   ([`server::TempServer`], unix only), and a fresh database per test;
 //! - [`documents`](mod@documents): generated ownership documents for the differential tests;
 //! - [`fixtures`]: the seed's own SQL, to compare against;
-//! - [`bench`]: ratios from criterion's measurements, for the benches;
+//! - [`bench`](mod@bench): ratios from criterion's measurements, for the benches;
 //! - helpers that many tests repeat (the hand-made legacy data, reading the
 //!   stored documents back, a default migration).
 #![allow(missing_docs, clippy::print_stderr)]
