@@ -11,7 +11,7 @@ use crate::db::{
     begin, claim_table, connect_session, ddl_with_retry, describe, has_column, quote_table,
     require_table,
 };
-use crate::report::{Sampled, SAMPLES};
+use crate::report::{Phase, Sampled, SAMPLES};
 use thiserror::Error;
 
 use crate::error::wraps_db_error;
@@ -117,7 +117,7 @@ pub struct ConstrainReport {
     /// A dry run: nothing changed.
     pub dry_run: bool,
     /// Wall-clock time of each phase, in order.
-    pub phases: Vec<(&'static str, Duration)>,
+    pub phases: Vec<(Phase, Duration)>,
     /// Wall-clock time.
     pub elapsed: Duration,
 }
@@ -339,7 +339,9 @@ fn install_and_check(
     if report.violators.count > 0 {
         sample_violators(tx, products, function, options.rules, report)?;
     }
-    report.phases.push(("install and check", phase.elapsed()));
+    report
+        .phases
+        .push((Phase::InstallAndCheck, phase.elapsed()));
     let mut names: Vec<&str> = vec![CONSTRAINT_NAME];
     names.extend(EARLIER_NAMES);
     names.extend(LEGACY_CONSTRAINTS);
@@ -388,9 +390,7 @@ fn add_not_valid(
         options.lock_timeout,
     )?;
     tx.commit()?;
-    report
-        .phases
-        .push(("add the constraint (ACCESS EXCLUSIVE)", phase.elapsed()));
+    report.phases.push((Phase::AddConstraint, phase.elapsed()));
     Ok(())
 }
 
@@ -415,18 +415,12 @@ fn validate(
         }
     };
     let Err(e) = validated else {
-        report.phases.push((
-            "validate the rows (SHARE UPDATE EXCLUSIVE)",
-            phase.elapsed(),
-        ));
+        report.phases.push((Phase::Validate, phase.elapsed()));
         report.constrained = true;
         return Ok(());
     };
     report.not_validated = Some(describe(&e));
-    report.phases.push((
-        "validate the rows (SHARE UPDATE EXCLUSIVE): failed",
-        phase.elapsed(),
-    ));
+    report.phases.push((Phase::ValidateFailed, phase.elapsed()));
     let mut tx = begin(client, options.lock_timeout)?;
     let n: i64 = tx
         .query_one(

@@ -79,7 +79,7 @@ pub(crate) trait Step<T> {
 impl<T> Step<T> for Result<T, postgres::Error> {
     fn step(self, step: impl Into<String>) -> Result<T, DbError> {
         self.map_err(|source| DbError::Database {
-            step: step.into(),
+            step: Some(step.into()),
             source,
         })
     }

@@ -24,10 +24,11 @@ pub enum DbError {
     /// document, a statement timeout, a read-only database, a server that went
     /// away, …): the step the operation was in and what PostgreSQL said
     /// (SQLSTATE, message, detail, hint).
-    #[error("database error while {step}: {}", db::describe(.source))]
+    #[error("database error while {}: {}", .step.as_deref().unwrap_or("talking to the database"), db::describe(.source))]
     Database {
-        /// What the operation was doing, e.g. `writing the documents`.
-        step: String,
+        /// What the operation was doing, e.g. `writing the documents`;
+        /// `None` where it did not say.
+        step: Option<String>,
         /// The error.
         source: postgres::Error,
     },
@@ -125,11 +126,8 @@ impl DbError {
     /// [`postgres::Error`] left unnamed.
     pub(crate) fn in_step(self, step: &str) -> Self {
         match self {
-            DbError::Database {
-                step: unnamed,
-                source,
-            } if unnamed == UNNAMED_STEP => DbError::Database {
-                step: step.into(),
+            DbError::Database { step: None, source } => DbError::Database {
+                step: Some(step.into()),
                 source,
             },
             other => other,
@@ -137,14 +135,9 @@ impl DbError {
     }
 }
 
-const UNNAMED_STEP: &str = "talking to the database";
-
 impl From<postgres::Error> for DbError {
     fn from(source: postgres::Error) -> Self {
-        DbError::Database {
-            step: UNNAMED_STEP.into(),
-            source,
-        }
+        DbError::Database { step: None, source }
     }
 }
 

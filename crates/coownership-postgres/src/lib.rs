@@ -25,7 +25,7 @@ use coownership::split::SplitPolicy;
 pub use constrain::{constrain, ConstrainError, ConstrainOptions, ConstrainReport};
 pub use error::DbError;
 pub use migrate::{migrate, MigrateError};
-pub use report::{MigrationReport, Sampled, VerifyReport};
+pub use report::{MigrationReport, Phase, Sampled, VerifyReport};
 pub use rollback::{rollback, RollbackError, RollbackOptions, RollbackReport};
 pub use status::{status, StatusReport};
 pub use uninstall::{drop_backup, uninstall, UninstallError, UninstallOptions, UninstallReport};
@@ -93,6 +93,72 @@ impl Default for MigrateOptions {
             allow_empty_links: false,
             allow_removing_owners: false,
             verify_rules: coownership::Rules::Seed,
+        }
+    }
+}
+
+/// `Serialize` for the reports, so that a service can put one in its own
+/// serde output: exactly the JSON of the report's `to_json` (what
+/// `coownership … --report FILE` writes).
+macro_rules! serialize_as_json {
+    ($($report:ty),*) => {$(
+        impl serde::Serialize for $report {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                self.to_json().serialize(serializer)
+            }
+        }
+    )*};
+}
+
+serialize_as_json!(
+    MigrationReport,
+    VerifyReport,
+    ConstrainReport,
+    RollbackReport,
+    StatusReport,
+    UninstallReport
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_serialize_as_their_json() {
+        let migration = MigrationReport {
+            products: 3,
+            backup: Some("public.ownership_backup_1".into()),
+            ..MigrationReport::default()
+        };
+        assert_eq!(
+            serde_json::to_value(&migration).unwrap(),
+            migration.to_json()
+        );
+        assert_eq!(serde_json::to_value(&migration).unwrap()["products"], 3);
+        let rollback = RollbackReport {
+            restored: 2,
+            ..RollbackReport::default()
+        };
+        assert_eq!(serde_json::to_value(&rollback).unwrap()["restored"], 2);
+        for (value, json) in [
+            (
+                serde_json::to_value(VerifyReport::default()),
+                VerifyReport::default().to_json(),
+            ),
+            (
+                serde_json::to_value(ConstrainReport::default()),
+                ConstrainReport::default().to_json(),
+            ),
+            (
+                serde_json::to_value(StatusReport::default()),
+                StatusReport::default().to_json(),
+            ),
+            (
+                serde_json::to_value(UninstallReport::default()),
+                UninstallReport::default().to_json(),
+            ),
+        ] {
+            assert_eq!(value.unwrap(), json);
         }
     }
 }

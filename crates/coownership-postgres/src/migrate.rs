@@ -36,7 +36,7 @@ use crate::error::wraps_db_error;
 use crate::merge::{link_query, merge_products_and_links, Links};
 use crate::plan::NO_PREVIOUS_OWNERSHIP;
 use crate::report::SAMPLES;
-use crate::report::{MigrationReport, Sampled};
+use crate::report::{MigrationReport, Phase, Sampled};
 use crate::{backup, plan, DbError, MigrateOptions};
 use coownership::split::SplitError;
 
@@ -487,13 +487,15 @@ fn migrate_in_one_transaction(
         backup,
         ..planned
     };
-    report.phases.insert(0, ("wait for locks", target.waited));
-    report.phases.push(("read, plan and load", read_time));
+    report
+        .phases
+        .insert(0, (Phase::WaitForLocks, target.waited));
+    report.phases.push((Phase::ReadPlanLoad, read_time));
     report.phases.push((
         match (options.dry_run, report.backup.is_some()) {
-            (true, _) => "count changes",
-            (false, true) => "backup and write",
-            (false, false) => "write",
+            (true, _) => Phase::CountChanges,
+            (false, true) => Phase::BackupAndWrite,
+            (false, false) => Phase::Write,
         },
         apply_started.elapsed(),
     ));
@@ -510,7 +512,9 @@ fn migrate_in_one_transaction(
         tx.rollback().step("rolling back the dry run")?;
     } else {
         tx.commit().step("committing")?;
-        report.phases.push(("commit", commit_started.elapsed()));
+        report
+            .phases
+            .push((Phase::Commit, commit_started.elapsed()));
     }
     report.unchanged = report.products - report.updated;
     report.elapsed = start.elapsed();

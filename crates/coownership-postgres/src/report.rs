@@ -72,7 +72,7 @@ pub struct MigrationReport {
     /// Wall-clock time.
     pub elapsed: Duration,
     /// Wall-clock time of each phase, in order.
-    pub phases: Vec<(&'static str, Duration)>,
+    pub phases: Vec<(Phase, Duration)>,
 }
 
 impl MigrationReport {
@@ -313,5 +313,57 @@ impl VerifyReport {
             );
         }
         s
+    }
+}
+
+/// The phases of an operation whose durations a report lists, in order.
+/// Their names (`as_str`) are the keys of the JSON report's `phases`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Phase {
+    /// `migrate`: taking the table locks.
+    WaitForLocks,
+    /// `migrate`: reading the links, planning, loading the staging table.
+    ReadPlanLoad,
+    /// `migrate --dry-run`: counting what would change.
+    CountChanges,
+    /// `migrate`: keeping the backup and writing the documents.
+    BackupAndWrite,
+    /// `migrate --no-backup`: writing the documents.
+    Write,
+    /// `migrate`: the commit.
+    Commit,
+    /// `constrain`: installing the functions and counting the rows that
+    /// break the rules.
+    InstallAndCheck,
+    /// `constrain`: adding the constraint `NOT VALID`.
+    AddConstraint,
+    /// `constrain`: validating the rows.
+    Validate,
+    /// `constrain`: validating the rows, which failed.
+    ValidateFailed,
+}
+
+impl Phase {
+    /// The phase's name in summaries and JSON reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::WaitForLocks => "wait for locks",
+            Phase::ReadPlanLoad => "read, plan and load",
+            Phase::CountChanges => "count changes",
+            Phase::BackupAndWrite => "backup and write",
+            Phase::Write => "write",
+            Phase::Commit => "commit",
+            Phase::InstallAndCheck => "install and check",
+            Phase::AddConstraint => "add the constraint (ACCESS EXCLUSIVE)",
+            Phase::Validate => "validate the rows (SHARE UPDATE EXCLUSIVE)",
+            Phase::ValidateFailed => "validate the rows (SHARE UPDATE EXCLUSIVE): failed",
+        }
+    }
+}
+
+impl std::fmt::Display for Phase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

@@ -180,7 +180,8 @@ fn no_deadlock_with_an_application_that_locks_the_other_way_round() {
     let report = migration.join().unwrap().unwrap();
     assert_eq!(report.products, 6);
     assert!(
-        report.phases[0].0 == "wait for locks" && report.phases[0].1 >= Duration::from_millis(400)
+        report.phases[0].0 == coownership_postgres::Phase::WaitForLocks
+            && report.phases[0].1 >= Duration::from_millis(400)
     );
     assert_eq!(
         report.to_json()["phases"]["wait for locks"]
