@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 /// whatever strict accepts is seed-valid, and written canonically and parsed
 /// again it is the same ownership.
 #[allow(dead_code)]
-pub(super) fn check_parse_validate(data: &[u8]) {
+pub fn check_parse_validate(data: &[u8]) {
     let Ok(doc) = Document::from_slice(data) else {
         return;
     };
@@ -43,7 +43,7 @@ pub(super) fn check_parse_validate(data: &[u8]) {
 /// count for `1..=n`. Never a panic; every `Ok` totals exactly 100.00 and is
 /// strictly valid; every `Err` has its stated cause.
 #[allow(dead_code)]
-pub(super) fn check_split(data: &[u8]) {
+pub fn check_split(data: &[u8]) {
     let Some((&head, rest)) = data.split_first() else {
         return;
     };
@@ -85,7 +85,7 @@ pub(super) fn check_split(data: &[u8]) {
 /// panic; every `Ok` sums exactly to the amount, one part per owner, each
 /// within one minor unit of the exact pro-rata value.
 #[allow(dead_code)]
-pub(super) fn check_apportion(data: &[u8]) {
+pub fn check_apportion(data: &[u8]) {
     if data.len() < 19 {
         return;
     }
@@ -150,7 +150,7 @@ pub(super) fn check_apportion(data: &[u8]) {
 /// exactly the number written (its digits read back the same value), and
 /// anything accepted is a JSON number.
 #[allow(dead_code)]
-pub(super) fn check_parse_amount(data: &[u8]) {
+pub fn check_parse_amount(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };

@@ -2,6 +2,9 @@
 //! found (`fuzz/regressions/<target>/`) on the stable toolchain, with the
 //! same checks the fuzz targets make (`fuzz/checks.rs`).
 
+// The fuzz targets include the same file at their crate root, where its
+// items must be `pub`.
+#[allow(unreachable_pub)]
 mod checks {
     include!("../../../../fuzz/checks.rs");
 }
