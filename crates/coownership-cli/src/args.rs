@@ -99,9 +99,8 @@ pub(crate) enum Command {
 /// The database and tables of the migration's commands.
 #[derive(clap::Args)]
 pub(crate) struct DbArgs {
-    /// The database, as a URL (postgres://user@host/db) or key=value string.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) database: Database,
     /// The products table (may be schema-qualified).
     #[arg(long, default_value = "client_products")]
     pub(crate) products_table: String,
@@ -129,7 +128,7 @@ impl DbArgs {
     }
 
     pub(crate) fn config(&self) -> Result<postgres::Config, Fatal> {
-        db_config(&self.database_url)
+        self.database.config()
     }
 }
 
@@ -156,8 +155,22 @@ pub(crate) fn parse_duration(text: &str) -> Result<std::time::Duration, String> 
     Ok(d)
 }
 
-/// The connection settings `--database-url` names, as `coownership`.
-pub(crate) fn db_config(url: &str) -> Result<postgres::Config, Fatal> {
+/// `--database-url`, which every database command takes.
+#[derive(clap::Args)]
+pub(crate) struct Database {
+    /// The database, as a URL (postgres://user@host/db) or key=value string.
+    #[arg(long, env = "DATABASE_URL")]
+    pub(crate) database_url: String,
+}
+
+impl Database {
+    /// The connection settings it names, as application `coownership`.
+    pub(crate) fn config(&self) -> Result<postgres::Config, Fatal> {
+        db_config(&self.database_url)
+    }
+}
+
+fn db_config(url: &str) -> Result<postgres::Config, Fatal> {
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| Fatal(format!("invalid --database-url: {e}")))?;

@@ -102,6 +102,10 @@ fn prepare(rows: u64) -> Result<(TempServer, postgres::Client), Box<dyn std::err
 fn group(c: &mut Criterion, db: &mut postgres::Client, group: &str, queries: &[(&str, &str)]) {
     let mut g = c.benchmark_group(group);
     g.sampling_mode(SamplingMode::Flat);
+    if group.starts_with("pg_sql_joint") {
+        // Milliseconds a check: a few seconds give ten samples.
+        g.measurement_time(Duration::from_secs(3));
+    }
     for (name, sql) in queries {
         g.bench_function(*name, |b| {
             b.iter(|| db.batch_execute(sql).expect("the benchmarked query"));

@@ -5,16 +5,15 @@ use std::process::ExitCode;
 
 use coownership_postgres::ConstrainOptions;
 
-use crate::args::{db_config, parse_duration, ConstrainRulesArg};
+use crate::args::{parse_duration, ConstrainRulesArg, Database};
 use crate::output::{with_results, Results};
 use crate::Fatal;
 
 /// The arguments of `coownership constrain`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The database, as a URL (postgres://user@host/db) or key=value string.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) database: Database,
     /// The products table (may be schema-qualified).
     #[arg(long, default_value = "client_products")]
     pub(crate) products_table: String,
@@ -52,7 +51,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Fatal> {
         replace_legacy: args.replace_legacy,
         lock_timeout: args.lock_timeout,
     };
-    let config = db_config(&args.database_url)?;
+    let config = args.database.config()?;
     with_results(args.report, |r| constrain_into(&config, &options, r))
 }
 

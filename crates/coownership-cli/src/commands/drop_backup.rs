@@ -2,15 +2,14 @@
 
 use std::process::ExitCode;
 
-use crate::args::db_config;
+use crate::args::Database;
 use crate::Fatal;
 
 /// The arguments of `coownership drop-backup`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The database, as a URL (postgres://user@host/db) or key=value string.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) database: Database,
     /// The backup table (schema.ownership_backup_…).
     #[arg(long)]
     pub(crate) backup: String,
@@ -18,7 +17,7 @@ pub(crate) struct Args {
 
 /// Runs `drop-backup`.
 pub(crate) fn run(args: &Args) -> Result<ExitCode, Fatal> {
-    let config = db_config(&args.database_url)?;
+    let config = args.database.config()?;
     let rows = coownership_postgres::drop_backup(&config, &args.backup)?;
     outln!(
         "coownership drop-backup: dropped {} ({rows} rows)",

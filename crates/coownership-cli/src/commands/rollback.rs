@@ -5,16 +5,15 @@ use std::process::ExitCode;
 
 use coownership_postgres::RollbackOptions;
 
-use crate::args::{db_config, parse_duration};
+use crate::args::{parse_duration, Database};
 use crate::output::{with_results, Results};
 use crate::Fatal;
 
 /// The arguments of `coownership rollback`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The database, as a URL (postgres://user@host/db) or key=value string.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) database: Database,
     /// The backup table the migration named (schema.ownership_backup_…).
     #[arg(long)]
     pub(crate) backup: String,
@@ -42,7 +41,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Fatal> {
         lock_timeout: args.lock_timeout,
         ..RollbackOptions::new(args.backup)
     };
-    let config = db_config(&args.database_url)?;
+    let config = args.database.config()?;
     with_results(args.report, |r| rollback_into(&config, &options, r))
 }
 

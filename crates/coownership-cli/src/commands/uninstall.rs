@@ -5,16 +5,15 @@ use std::process::ExitCode;
 
 use coownership_postgres::UninstallOptions;
 
-use crate::args::{db_config, parse_duration};
+use crate::args::{parse_duration, Database};
 use crate::output::with_results;
 use crate::Fatal;
 
 /// The arguments of `coownership uninstall`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The database, as a URL (postgres://user@host/db) or key=value string.
-    #[arg(long, env = "DATABASE_URL")]
-    pub(crate) database_url: String,
+    #[command(flatten)]
+    pub(crate) database: Database,
     /// The products table (may be schema-qualified).
     #[arg(long, default_value = "client_products")]
     pub(crate) products_table: String,
@@ -45,7 +44,7 @@ pub(crate) fn run(args: Args) -> Result<ExitCode, Fatal> {
         dry_run: args.dry_run,
         lock_timeout: args.lock_timeout,
     };
-    let config = db_config(&args.database_url)?;
+    let config = args.database.config()?;
     with_results(args.report, |r| {
         r.report(
             coownership_postgres::uninstall(&config, &options),
