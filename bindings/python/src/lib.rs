@@ -10,10 +10,11 @@ use pyo3::types::{PyList, PyTuple};
 use rust_decimal::Decimal;
 
 use coownership::split::{equal_split as split, SplitPolicy};
-use coownership::{OwnerId, Rules};
+use coownership::Rules;
 
+// Named in the package's own module, where pickle finds it again.
 pyo3::create_exception!(
-    _coownership,
+    coownership,
     OwnershipError,
     PyValueError,
     "A document that is not a valid ownership, or bad input to a function of this package. `.violations` lists what is wrong, as `Violation`s (empty when the error is not about a document)."
@@ -38,6 +39,23 @@ pub struct Violation {
 
 #[pymethods]
 impl Violation {
+    /// A violation with one of the crate's codes (a `ViolationCode`, or a
+    /// parse error's code such as `malformed_json`); what pickle and `copy`
+    /// rebuild one with.
+    #[new]
+    fn new(code: &str, key: String, message: String) -> PyResult<Self> {
+        let code = coownership::ViolationCode::from_code(code)
+            .map(|c| c.as_str())
+            .or_else(|| PARSE_CODES.iter().copied().find(|c| *c == code))
+            .ok_or_else(|| PyValueError::new_err(format!("unknown violation code {code:?}")))?;
+        Ok(Violation { code, key, message })
+    }
+
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<Reduced<'py>> {
+        let v = slf.get();
+        Ok((slf.get_type(), (v.code, v.key.clone(), v.message.clone())))
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         Ok(format!(
             "Violation(code={}, key={}, message={})",
@@ -75,6 +93,21 @@ impl From<&coownership::ParseError> for Violation {
         }
     }
 }
+
+/// What pickle needs to rebuild a `Violation`: the class and its arguments.
+type Reduced<'py> = (
+    Bound<'py, pyo3::types::PyType>,
+    (&'static str, String, String),
+);
+
+/// The codes of `ParseError::code`, which a `Violation` may carry too.
+const PARSE_CODES: [&str; 5] = [
+    "malformed_json",
+    "not_an_object",
+    "nul_character",
+    "number_out_of_range",
+    "document_too_deep",
+];
 
 /// Python's `repr` of a string (quotes and escapes as Python writes them).
 pub(crate) fn py_repr(py: Python<'_>, s: &str) -> PyResult<String> {
@@ -142,17 +175,13 @@ fn is_valid(py: Python<'_>, doc: &Bound<'_, PyAny>, rules: &str) -> PyResult<boo
 /// tenants in common for more.
 #[pyfunction]
 #[pyo3(signature = (owner_ids, policy = "balanced"))]
-fn equal_split(owner_ids: Vec<i64>, policy: &str) -> PyResult<model::Ownership> {
+fn equal_split(owner_ids: &Bound<'_, PyAny>, policy: &str) -> PyResult<model::Ownership> {
     let policy: SplitPolicy = policy.parse().map_err(|_| {
         PyValueError::new_err(format!(
             "unknown policy {policy:?}: expected \"balanced\" or \"seed\""
         ))
     })?;
-    let owners = owner_ids
-        .iter()
-        .map(|&id| OwnerId::new(id))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| PyValueError::new_err(e.to_string()))?;
+    let owners = model::owner_ids(owner_ids)?;
     split(&owners, policy)
         .map(model::Ownership)
         .map_err(|e| PyValueError::new_err(e.to_string()))

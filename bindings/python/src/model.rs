@@ -1,8 +1,8 @@
 //! `coownership.Ownership`: the crate's typed, valid-by-construction model.
 
-use pyo3::exceptions::PyValueError;
+use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyBool, PyDict};
 
 use coownership::{JointOwnership, OwnerId, TenantsInCommon};
 
@@ -15,8 +15,29 @@ use crate::{input, ownership_error, py_repr, Violation};
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Ownership(pub(crate) coownership::Ownership);
 
-fn owner(id: i64) -> PyResult<OwnerId> {
+/// An owner id from Python: an `int` (not a `bool`, which Python counts as
+/// one) that is a valid owner id.
+pub(crate) fn owner(obj: &Bound<'_, PyAny>) -> PyResult<OwnerId> {
+    if obj.is_instance_of::<PyBool>() {
+        return Err(PyTypeError::new_err(format!(
+            "owner ids are integers, not bool ({})",
+            obj.repr()?
+        )));
+    }
+    let id: i64 = obj.extract()?;
     OwnerId::new(id).map_err(|e| PyValueError::new_err(e.to_string()))
+}
+
+/// Owner ids from any iterable of them.
+pub(crate) fn owner_ids(objs: &Bound<'_, PyAny>) -> PyResult<Vec<OwnerId>> {
+    if objs.is_instance_of::<pyo3::types::PyString>()
+        || objs.is_instance_of::<pyo3::types::PyBytes>()
+    {
+        return Err(PyTypeError::new_err(
+            "owner ids must be a sequence of integers, not text",
+        ));
+    }
+    objs.try_iter()?.map(|item| owner(&item?)).collect()
 }
 
 fn model_error(e: coownership::ModelError) -> PyErr {
@@ -38,7 +59,7 @@ impl Ownership {
 
     /// One owner, holding 100.00 %.
     #[staticmethod]
-    fn individual(owner_id: i64) -> PyResult<Self> {
+    fn individual(owner_id: &Bound<'_, PyAny>) -> PyResult<Self> {
         Ok(Ownership(coownership::Ownership::individual(owner(
             owner_id,
         )?)))
@@ -51,7 +72,7 @@ impl Ownership {
     fn tenants_in_common(shares: &Bound<'_, PyDict>) -> PyResult<Self> {
         let mut pairs = Vec::with_capacity(shares.len());
         for (k, v) in shares.iter() {
-            pairs.push((owner(k.extract()?)?, input::share(&v)?));
+            pairs.push((owner(&k)?, input::share(&v)?));
         }
         TenantsInCommon::new(pairs)
             .map(|t| Ownership(t.into()))
@@ -60,12 +81,8 @@ impl Ownership {
 
     /// Joint ownership: two or more distinct owners, undivided, in the order given.
     #[staticmethod]
-    fn joint(owner_ids: Vec<i64>) -> PyResult<Self> {
-        let owners = owner_ids
-            .into_iter()
-            .map(owner)
-            .collect::<PyResult<Vec<_>>>()?;
-        JointOwnership::new(owners)
+    fn joint(owner_ids: &Bound<'_, PyAny>) -> PyResult<Self> {
+        JointOwnership::new(self::owner_ids(owner_ids)?)
             .map(|j| Ownership(j.into()))
             .map_err(model_error)
     }
@@ -107,5 +124,10 @@ impl Ownership {
 
     fn __len__(&self) -> usize {
         self.0.len()
+    }
+
+    /// Pickle and `copy` rebuild it from its canonical text.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (String,))> {
+        Ok((slf.get_type().getattr("parse")?, (slf.get().0.to_json(),)))
     }
 }

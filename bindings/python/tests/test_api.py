@@ -229,3 +229,52 @@ def test_what_jsonb_cannot_store_is_refused_with_its_own_code():
             with pytest.raises(OwnershipError) as e:
                 coownership.validate(text, rules)
             assert [v.code for v in e.value.violations] == [code], (text, rules)
+
+
+def test_pickle_and_copy_round_trip():
+    import copy
+    import pickle
+
+    o = Ownership.parse(TIC)
+    for back in (pickle.loads(pickle.dumps(o)), copy.copy(o), copy.deepcopy(o)):
+        assert back == o
+        assert back.to_json() == o.to_json()
+    [v] = coownership.validate('{"association_type": "tenants_in_common", "1": 50, "2": 60}')
+    assert pickle.loads(pickle.dumps(v)) == v
+    assert copy.deepcopy(v) == v
+    with pytest.raises(OwnershipError) as unreadable:
+        coownership.validate('{"association_type": ')
+    [p] = unreadable.value.violations
+    assert p.code == "malformed_json"
+    assert pickle.loads(pickle.dumps(p)) == p
+    with pytest.raises(OwnershipError) as raised:
+        Ownership.parse('{"association_type": "individual"}')
+    error = raised.value
+    assert error.violations
+    for back in (pickle.loads(pickle.dumps(error)), copy.deepcopy(error)):
+        assert type(back) is OwnershipError
+        assert back.violations == error.violations
+        assert str(back) == str(error)
+    with pytest.raises(ValueError, match="unknown violation code"):
+        Violation("no_such_code", "", "")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: Ownership.individual(True),
+        lambda: Ownership.joint([True, 2]),
+        lambda: Ownership.tenants_in_common({True: "50", 2: "50"}),
+        lambda: coownership.equal_split([False, 2]),
+    ],
+)
+def test_bools_are_not_owner_ids(call):
+    with pytest.raises(TypeError, match="not bool"):
+        call()
+
+
+def test_owner_ids_from_any_iterable():
+    assert Ownership.joint((3, 1)) == Ownership.joint([3, 1])
+    assert coownership.equal_split(range(1, 4)) == coownership.equal_split([1, 2, 3])
+    with pytest.raises(TypeError):
+        Ownership.joint("12")

@@ -182,6 +182,7 @@ fn checksum(db: &mut Client) -> (i64, String) {
 }
 
 fn main() {
+    coownership_testkit::bench::start();
     let rows: u64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -33,6 +33,7 @@ fn measuring() -> bool {
 }
 
 fn main() {
+    coownership_testkit::bench::start();
     let rows: u64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())

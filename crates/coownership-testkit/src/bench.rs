@@ -4,7 +4,16 @@
 //! benches report these ratios, never lone times.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+static STARTED: OnceLock<SystemTime> = OnceLock::new();
+
+/// Marks the start of a bench run: estimates written before it (by an
+/// earlier run, for a group this run filtered out) are not reported.
+pub fn start() {
+    STARTED.get_or_init(SystemTime::now);
+}
 
 /// Where criterion writes its estimates, found the way criterion finds it:
 /// `CRITERION_HOME`, else `CARGO_TARGET_DIR/criterion`, else the
@@ -26,6 +35,12 @@ pub fn median(group: &str, function: &str) -> Option<Duration> {
         .join(group)
         .join(function)
         .join("new/estimates.json");
+    if let Some(started) = STARTED.get() {
+        let written = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+        if written < *started {
+            return None;
+        }
+    }
     let text = std::fs::read_to_string(path).ok()?;
     let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
     let nanos = estimates["median"]["point_estimate"].as_f64()?;

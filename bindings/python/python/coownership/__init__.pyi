@@ -15,6 +15,9 @@ crate's `Limits::DEFAULT` and the SQL's `ownership_limits()`."""
 class Violation:
     """One thing wrong with a document."""
 
+    def __init__(self, code: str, key: str, message: str) -> None:
+        """A violation with one of the crate's codes; `ValueError` for any other."""
+
     @property
     def code(self) -> str:
         """The stable snake_case code (the crate's `ViolationCode`), e.g. `total_not_100`."""
