@@ -149,14 +149,22 @@ fn is_decimal(value: &Bound<'_, PyAny>) -> PyResult<bool> {
     value.is_instance(&decimal)
 }
 
-/// An amount: a `decimal.Decimal`, an `int` or a `str`, parsed exactly by the
-/// crate's number rules. A `float` is refused.
+/// An amount: a `decimal.Decimal`, an `int`, a `str`, or a `float` read
+/// through its shortest `repr` (the decimal it shows: `1234.56`), parsed
+/// exactly by the crate's number rules. A `bool` is refused.
 pub(crate) fn amount(value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
-    let text = if value.cast::<PyBool>().is_ok() || value.cast::<PyFloat>().is_ok() {
-        return Err(PyTypeError::new_err(format!(
-            "amount must be a Decimal, an int or a str, not {} (a float may not be the amount meant)",
-            value.get_type().name()?
-        )));
+    let text = if value.cast::<PyBool>().is_ok() {
+        return Err(PyTypeError::new_err(
+            "amount must be a Decimal, an int, a str or a float, not bool",
+        ));
+    } else if let Ok(f) = value.cast::<PyFloat>() {
+        if !f.value().is_finite() {
+            return Err(PyValueError::new_err(format!(
+                "amount {} is not a finite number",
+                value.repr()?
+            )));
+        }
+        value.repr()?.to_cow()?.into_owned()
     } else if value.cast::<PyInt>().is_ok() {
         value.str()?.to_cow()?.into_owned()
     } else if let Ok(s) = value.cast::<PyString>() {
@@ -171,7 +179,7 @@ pub(crate) fn amount(value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
         formatted.str()?.to_cow()?.into_owned()
     } else {
         return Err(PyTypeError::new_err(format!(
-            "amount must be a Decimal, an int or a str, not {}",
+            "amount must be a Decimal, an int, a str or a float, not {}",
             value.get_type().name()?
         )));
     };

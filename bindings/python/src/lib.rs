@@ -192,9 +192,12 @@ fn equal_split(owner_ids: &Bound<'_, PyAny>, policy: &str) -> PyResult<model::Ow
 /// earlier owner; joint owners equally; a negative amount gives the negated
 /// parts). Returns `[(owner_id, Decimal), ...]` in owner order.
 ///
-/// `amount` is a `decimal.Decimal`, an `int` or a `str` (`"1000.00"`); a
-/// `float` is refused, since it may not be the amount that was meant. An
-/// amount with more than `decimals` places is refused, never rounded.
+/// `amount` is a `decimal.Decimal`, an `int`, a `str` (`"1000.00"`) or a
+/// `float`, read through its shortest `repr` (`1234.56` is
+/// `Decimal("1234.56")`, the decimal it shows; a valuation that asyncpg or
+/// `json.loads` hands over as a float is the amount meant). NaN and the
+/// infinities are refused. An amount with more than `decimals` places is
+/// refused, never rounded.
 #[pyfunction]
 #[pyo3(signature = (amount, ownership, decimals = 2))]
 fn apportion<'py>(

@@ -139,8 +139,8 @@ def test_bad_input_raises_python_exceptions():
     with pytest.raises(ValueError):
         Ownership.individual(-1)
     o = Ownership.individual(7)
-    with pytest.raises(TypeError, match="float"):
-        coownership.apportion(10.5, o)
+    with pytest.raises(TypeError, match="not bool"):
+        coownership.apportion(True, o)
     for amount, message in [
         ("1.001", "amount_too_precise"),
         ("1_0.0_1", "invalid amount"),
@@ -177,13 +177,13 @@ def test_the_documented_python_examples_run():
     import re
 
     root = pathlib.Path(__file__).resolve().parents[3]
-    guide = (root / "docs" / "python.md").read_text(encoding="utf-8")
+    guide = (root / "bindings" / "python" / "README.md").read_text(encoding="utf-8")
     readme = (root / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```python\n(.*?)```", guide, flags=re.S)
     assert len(blocks) == 2
     readme_blocks = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
     assert len(readme_blocks) == 1
-    for name, block in [("docs/python.md", b) for b in blocks] + [("README.md", readme_blocks[0])]:
+    for name, block in [("bindings/python/README.md", b) for b in blocks] + [("README.md", readme_blocks[0])]:
         exec(compile(block, name, "exec"), {})
 
 
@@ -278,3 +278,15 @@ def test_owner_ids_from_any_iterable():
     assert coownership.equal_split(range(1, 4)) == coownership.equal_split([1, 2, 3])
     with pytest.raises(TypeError):
         Ownership.joint("12")
+
+
+def test_float_amounts_are_the_decimal_they_show():
+    o = Ownership.parse(TIC)
+    assert coownership.apportion(1234.56, o) == coownership.apportion(Decimal("1234.56"), o)
+    assert coownership.apportion(0.1, o) == coownership.apportion("0.10", o)
+    assert coownership.apportion(-250.0, o) == coownership.apportion(-250, o)
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError, match="not a finite number"):
+            coownership.apportion(bad, o)
+    with pytest.raises(ValueError, match="amount_too_precise"):
+        coownership.apportion(0.125, o)

@@ -18,7 +18,7 @@ True
 Exactness: shares and amounts come back as `decimal.Decimal`. A `dict` that
 holds floats (what `json.loads` gives) is read through each float's shortest
 `repr`, which is the decimal a person typed (`33.33`, never
-`33.329999999999998`); `apportion` refuses a float amount outright.
+`33.329999999999998`); a float amount is read the same way (`1234.56`).
 
 Limits: `LIMITS` holds the strict rules' limits, the same as the Rust crate's
 and the database's (`ownership_limits()`): `max_bytes` (the document's size

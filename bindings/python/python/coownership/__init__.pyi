@@ -73,6 +73,6 @@ def equal_split(owner_ids: Sequence[int], policy: Policy = "balanced") -> Owners
     """100 % split equally among the owners, in the order given."""
 
 def apportion(
-    amount: Union[Decimal, int, str], ownership: Ownership, decimals: int = 2
+    amount: Union[Decimal, int, str, float], ownership: Ownership, decimals: int = 2
 ) -> list[tuple[int, Decimal]]:
     """`amount` split among the owners so that the parts add up exactly; never rounds the input."""
