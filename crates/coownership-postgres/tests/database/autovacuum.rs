@@ -61,7 +61,8 @@ fn autovacuum_gives_way_to_migrate_and_constrain() {
     load(
         &mut db,
         Synthetic {
-            products: 20_000,
+            // Enough pages for the crawl to outlast the lock timeout below.
+            products: 5_000,
             anomalies: false,
         },
     )
@@ -72,21 +73,21 @@ fn autovacuum_gives_way_to_migrate_and_constrain() {
     // A first run adds the column (ACCESS EXCLUSIVE), then locks the table.
     crawling_autovacuum(&mut db);
     let options = MigrateOptions {
-        lock_timeout: Duration::from_secs(8),
+        lock_timeout: Duration::from_secs(4),
         ..MigrateOptions::default()
     };
     let started = Instant::now();
     let report = migrate(&config, &options, &mut |_, _| {})
         .unwrap_or_else(|e| panic!("migrate beside autovacuum: {e}"));
     assert!(report.column_added && report.updated > 0);
-    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(started.elapsed() < Duration::from_secs(4));
 
     // constrain's ADD CONSTRAINT.
     crawling_autovacuum(&mut db);
     let constrained = constrain(
         &config,
         &ConstrainOptions {
-            lock_timeout: Duration::from_secs(8),
+            lock_timeout: Duration::from_secs(4),
             ..ConstrainOptions::default()
         },
     )
