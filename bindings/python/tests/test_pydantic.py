@@ -96,3 +96,30 @@ def test_a_models_json_schema_describes_the_three_shapes():
     assert [s["title"] for s in field["oneOf"]] == ["Individual", "TenantsInCommon", "JointOwnership"]
     assert field["oneOf"][2]["properties"]["joint_owners"]["minItems"] == 2
     assert "ownership_details" in schema["required"]
+
+
+def test_the_json_schema_accepts_every_valid_document(corpus):
+    # A JSON Schema validator over the corpus: every document the strict
+    # rules accept must pass the published schema (which cannot check the
+    # total, so it is allowed to be looser, never stricter).
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(JSON_SCHEMA)
+    valid = 0
+    for text in corpus:
+        try:
+            document = json.loads(text)
+        except ValueError:
+            continue
+        if not isinstance(document, dict) or not coownership.is_valid(text):
+            continue
+        valid += 1
+        errors = [e.message for e in validator.iter_errors(document)]
+        assert not errors, f"{text}: {errors}"
+    assert valid > 5
+    for example in [
+        '{"association_type": "tenants_in_common", "1": 33.33, "2": 33.33, "3": 33.34}',
+        '{"association_type": "tenants_in_common", "1": 0.07, "2": 99.93}',
+    ]:
+        assert coownership.is_valid(example)
+        assert not list(validator.iter_errors(json.loads(example))), example

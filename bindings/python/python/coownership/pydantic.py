@@ -40,17 +40,20 @@ from . import Ownership, OwnershipError
 __all__ = ["OwnershipDetails", "JSON_SCHEMA"]
 
 _OWNER_KEY = "^[1-9][0-9]{0,18}$"
+# No `multipleOf: 0.01`: validators test it in binary floating point, where
+# 33.33 is not a multiple of 0.01, so the schema would refuse valid shares.
+# At most two decimals is the validation's to check, like the total.
 _SHARE = {
     "type": "number",
     "exclusiveMinimum": 0,
     "maximum": 100,
-    "multipleOf": 0.01,
     "description": "The owner's percentage, at most two decimals",
 }
 
 #: The JSON Schema of an ownership document: one of the three shapes. Owner
-#: keys are positive ids; a schema cannot say that shares total 100.00, which
-#: the validation does.
+#: keys are positive ids; a schema cannot say that shares total 100.00 or
+#: have at most two decimals (not in floating point), which the validation
+#: does. Every valid document passes it (tested over the corpus).
 JSON_SCHEMA: dict[str, Any] = {
     "title": "OwnershipDetails",
     "description": "Who owns a product and in what shares (the coownership wire format).",
