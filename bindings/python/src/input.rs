@@ -170,13 +170,10 @@ pub(crate) fn amount(value: &Bound<'_, PyAny>) -> PyResult<Decimal> {
     } else if let Ok(s) = value.cast::<PyString>() {
         s.to_cow()?.into_owned()
     } else if is_decimal(value)? {
-        // Plain notation ('f'): Decimal('1E+3') is written 1000.
-        let formatted = value
-            .py()
-            .import("builtins")?
-            .getattr("format")?
-            .call1((value, "f"))?;
-        formatted.str()?.to_cow()?.into_owned()
+        // `str` keeps the exponent (`1E+3`), which the crate's reader takes
+        // as it is: `Decimal("1E+400000000")` is refused at once, where
+        // plain notation would first write 400 million digits.
+        value.str()?.to_cow()?.into_owned()
     } else {
         return Err(PyTypeError::new_err(format!(
             "amount must be a Decimal, an int, a str or a float, not {}",

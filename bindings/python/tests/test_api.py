@@ -290,3 +290,13 @@ def test_float_amounts_are_the_decimal_they_show():
             coownership.apportion(bad, o)
     with pytest.raises(ValueError, match="amount_too_precise"):
         coownership.apportion(0.125, o)
+
+
+def test_huge_decimal_amounts_are_refused_at_once_with_a_short_message():
+    o = Ownership.parse(TIC)
+    huge = (Decimal("1E+400000000"), Decimal("-1E+400000000"), Decimal("1E-400000000"), Decimal("0E-400000000"))
+    for amount in huge:
+        with pytest.raises(ValueError) as raised:
+            coownership.apportion(amount, o)
+        assert len(str(raised.value)) < 300, len(str(raised.value))
+    assert coownership.apportion(Decimal("1E+3"), o) == coownership.apportion(1000, o)
