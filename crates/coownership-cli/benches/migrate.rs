@@ -36,12 +36,6 @@ use coownership_testkit::server::TempServer;
 use criterion::{BatchSize, Criterion, SamplingMode};
 use postgres::Client;
 
-/// Whether criterion measures (`cargo bench`), rather than running each
-/// function once (`cargo test --benches`, `--test`).
-fn measuring() -> bool {
-    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
-}
-
 /// The throwaway server and the template databases each run copies.
 struct Bench {
     server: TempServer,
@@ -183,10 +177,7 @@ fn checksum(db: &mut Client) -> (i64, String) {
 
 fn main() {
     coownership_testkit::bench::start();
-    let rows: u64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if measuring() { 100_000 } else { 1_000 });
+    let rows = coownership_testkit::bench::rows(100_000, 1_000);
     let bench = Bench::new(rows);
     let mut c = Criterion::default()
         .configure_from_args()

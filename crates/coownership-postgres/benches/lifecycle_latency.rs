@@ -37,18 +37,9 @@ type BoxError = Box<dyn std::error::Error>;
 /// A lifecycle command, run while the application works.
 type Command<'a> = &'a dyn Fn() -> Result<(), BoxError>;
 
-/// Whether criterion measures (`cargo bench`), rather than running each
-/// function once (`cargo test --benches`, `--test`).
-fn measuring() -> bool {
-    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
-}
-
 fn main() {
     coownership_testkit::bench::start();
-    let rows: i64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if measuring() { 1_000_000 } else { 2_000 });
+    let rows = coownership_testkit::bench::rows(1_000_000, 2_000) as i64;
     let server = TempServer::start().expect("a throwaway PostgreSQL server");
     let mut db = server
         .create_database("bench_latency")

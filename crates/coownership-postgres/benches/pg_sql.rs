@@ -26,18 +26,9 @@ use coownership_testkit::bench::print_ratios;
 use coownership_testkit::server::TempServer;
 use criterion::{Criterion, SamplingMode};
 
-/// Whether criterion measures (`cargo bench`), rather than running each
-/// function once (`cargo test --benches`, `--test`).
-fn measuring() -> bool {
-    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
-}
-
 fn main() {
     coownership_testkit::bench::start();
-    let rows: u64 = std::env::var("COOWNERSHIP_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if measuring() { 1_000_000 } else { 2_000 });
+    let rows = coownership_testkit::bench::rows(1_000_000, 2_000);
     let (_server, mut db) = prepare(rows).expect("the bench database");
     let mut c = Criterion::default()
         .configure_from_args()

@@ -9,6 +9,21 @@ use std::time::{Duration, SystemTime};
 
 static STARTED: OnceLock<SystemTime> = OnceLock::new();
 
+/// Whether criterion measures (`cargo bench`), rather than running each
+/// function once (`cargo test --benches`, `--test`).
+pub fn measuring() -> bool {
+    std::env::args().any(|a| a == "--bench") && !std::env::args().any(|a| a == "--test")
+}
+
+/// The products a bench works on: `COOWNERSHIP_BENCH_ROWS`, else `measured`
+/// when criterion measures and `tried` when it only runs each function once.
+pub fn rows(measured: u64, tried: u64) -> u64 {
+    std::env::var("COOWNERSHIP_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if measuring() { measured } else { tried })
+}
+
 /// Marks the start of a bench run: estimates written before it (by an
 /// earlier run, for a group this run filtered out) are not reported.
 pub fn start() {

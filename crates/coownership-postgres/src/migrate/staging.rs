@@ -8,6 +8,13 @@ use crate::copy::{binary_row, BINARY_COPY_HEADER};
 use crate::db::Step;
 use crate::DbError;
 
+/// The staging table's name, one literal for both constants below.
+macro_rules! staging_table {
+    () => {
+        "pg_temp.ownership_migration"
+    };
+}
+
 /// The planned documents, staged in a temporary table `(id, details)` on the
 /// writing connection (dropped at commit), and how they are applied to the
 /// products table. Every statement that reads the table names it through
@@ -28,9 +35,9 @@ pub(crate) struct Staging<'a> {
 impl Staging<'_> {
     /// The temporary table, schema-qualified so that no table of the same
     /// name can stand in for it.
-    const TABLE: &'static str = "pg_temp.ownership_migration";
+    const TABLE: &'static str = staging_table!();
     /// The table as a `FROM` item, aliased `u`.
-    pub(crate) const SOURCE: &'static str = "pg_temp.ownership_migration AS u";
+    pub(crate) const SOURCE: &'static str = concat!(staging_table!(), " AS u");
 
     /// Which rows change: all with a document when the column is new (NULL
     /// everywhere, and NULL is the no-owner state), else those whose
